@@ -1,0 +1,190 @@
+"""The one access funnel: who may see and do what.
+
+Every page, API endpoint and export that shows or changes a report asks this module, either for a queryset
+filter (``incident_scope`` / ``incidents_visible_to``) or for one object by a user-supplied id
+(``access_incident_by_id``). A forbidden object answers exactly like a missing one (``Http404``), so ids reveal
+nothing.
+
+The rules, in one place:
+
+* A user acts only through memberships: each ties the user to an organisation with one role, and the organisation
+  covers one or more municipalities. Nobody sees another municipality's data without a membership there —
+  superusers included (they administer the system, not its reports).
+* ``police_restricted`` reports are seen only through a membership in a police organisation.
+* A ``rapportor`` (reporter) sees only the reports they made, and edits them only while they are new.
+* A ``lasare`` (steering group) reads; ``samordnare``, ``analytiker`` and ``admin`` read, edit and review.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from samverkan.accounts.models import Membership, Organisation, OrganisationKind, Role, User
+from samverkan.incidents.models import Category, Incident, Sensitivity, Status
+from samverkan.places.models import Area, Municipality
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    CREATE = "create"
+    EDIT = "edit"
+    REVIEW = "review"
+
+
+ROLE_ACTIONS: dict[str, frozenset[Action]] = {
+    Role.ADMIN: frozenset({Action.VIEW, Action.CREATE, Action.EDIT, Action.REVIEW}),
+    Role.SAMORDNARE: frozenset({Action.VIEW, Action.CREATE, Action.EDIT, Action.REVIEW}),
+    Role.ANALYTIKER: frozenset({Action.VIEW, Action.CREATE, Action.EDIT, Action.REVIEW}),
+    Role.RAPPORTOR: frozenset({Action.VIEW, Action.CREATE, Action.EDIT}),
+    Role.LASARE: frozenset({Action.VIEW}),
+}
+
+# Roles whose view is limited to the reports the user made.
+OWN_ONLY_ROLES = frozenset({Role.RAPPORTOR})
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One membership, flattened to what the rules need."""
+
+    organisation_id: int
+    organisation_kind: str
+    role: str
+    municipality_ids: frozenset[int]
+
+    @property
+    def is_police(self) -> bool:
+        return self.organisation_kind == OrganisationKind.POLIS
+
+    def allows(self, action: Action) -> bool:
+        return action in ROLE_ACTIONS.get(self.role, frozenset())
+
+
+def grants_for(user: User | AnonymousUser | None) -> tuple[Grant, ...]:
+    """The user's memberships as grants, cached on the user object for the request."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return ()
+    cached = getattr(user, "_samverkan_grants", None)
+    if cached is not None:
+        return cached
+    memberships = Membership.objects.filter(user=user).select_related("organisation")
+    municipality_ids: dict[int, set[int]] = {}
+    for org_id, muni_id in Organisation.municipalities.through.objects.filter(
+        organisation__memberships__user=user
+    ).values_list("organisation_id", "municipality_id"):
+        municipality_ids.setdefault(org_id, set()).add(muni_id)
+    grants = tuple(
+        Grant(
+            organisation_id=m.organisation_id,
+            organisation_kind=m.organisation.kind,
+            role=m.role,
+            municipality_ids=frozenset(municipality_ids.get(m.organisation_id, set())),
+        )
+        for m in memberships
+    )
+    user._samverkan_grants = grants  # type: ignore[union-attr]
+    return grants
+
+
+def _grant_scope(user: User, grant: Grant, action: Action) -> Q | None:
+    if not grant.allows(action) or not grant.municipality_ids:
+        return None
+    q = Q(municipality_id__in=grant.municipality_ids)
+    if not grant.is_police:
+        q &= ~Q(sensitivity=Sensitivity.POLICE_RESTRICTED)
+    if grant.role in OWN_ONLY_ROLES:
+        q &= Q(reporter_id=user.pk)
+        if action == Action.EDIT:
+            q &= Q(status=Status.NEW)
+    return q
+
+
+def incident_scope(user: User | AnonymousUser | None, action: Action = Action.VIEW) -> Q:
+    """A filter that keeps exactly the incidents ``user`` may perform ``action`` on."""
+    scopes = [s for g in grants_for(user) if (s := _grant_scope(user, g, action)) is not None]  # type: ignore[arg-type]
+    if not scopes:
+        return Q(pk__in=[])
+    combined = scopes[0]
+    for s in scopes[1:]:
+        combined |= s
+    return combined
+
+
+def incidents_visible_to(user: User | AnonymousUser | None, action: Action = Action.VIEW) -> QuerySet[Incident]:
+    return Incident.objects.filter(incident_scope(user, action))
+
+
+def access_incident_by_id(user: User | AnonymousUser | None, incident_id: object, action: Action) -> Incident:
+    """The incident with this id if ``user`` may perform ``action`` on it; else ``Http404``, as if it did not exist."""
+    try:
+        pk = int(str(incident_id))
+    except (TypeError, ValueError):
+        raise Http404("No such report") from None
+    try:
+        return (
+            incidents_visible_to(user, action)
+            .select_related("category__focus_area", "municipality", "source_organisation", "reporter")
+            .get(pk=pk)
+        )
+    except Incident.DoesNotExist:
+        raise Http404("No such report") from None
+
+
+def can(user: User | AnonymousUser | None, action: Action) -> bool:
+    """Whether the user may perform ``action`` on anything at all (used to show or hide buttons)."""
+    return any(g.allows(action) and g.municipality_ids for g in grants_for(user))
+
+
+def municipality_ids_for(user: User | AnonymousUser | None, action: Action = Action.VIEW) -> frozenset[int]:
+    ids: set[int] = set()
+    for g in grants_for(user):
+        if g.allows(action):
+            ids |= g.municipality_ids
+    return frozenset(ids)
+
+
+def municipalities_visible_to(
+    user: User | AnonymousUser | None, action: Action = Action.VIEW
+) -> QuerySet[Municipality]:
+    return Municipality.objects.filter(pk__in=municipality_ids_for(user, action))
+
+
+def areas_visible_to(user: User | AnonymousUser | None) -> QuerySet[Area]:
+    return Area.objects.filter(municipality_id__in=municipality_ids_for(user, Action.VIEW))
+
+
+def access_area_by_id(user: User | AnonymousUser | None, area_id: object) -> Area:
+    try:
+        pk = int(str(area_id))
+        return areas_visible_to(user).get(pk=pk)
+    except (TypeError, ValueError, Area.DoesNotExist):
+        raise Http404("No such area") from None
+
+
+def categories_visible_to(user: User | AnonymousUser | None) -> QuerySet[Category]:
+    """Shared categories plus the own checklists of the municipalities the user works in."""
+    if not grants_for(user):
+        return Category.objects.none()
+    return Category.objects.filter(
+        Q(municipality__isnull=True) | Q(municipality_id__in=municipality_ids_for(user))
+    ).select_related("focus_area")
+
+
+def creating_grants(user: User | AnonymousUser | None, municipality_id: int) -> list[Grant]:
+    """Memberships through which ``user`` may report in the municipality; police first, so their reports keep the
+    police organisation as source when the user is in both."""
+    grants = [g for g in grants_for(user) if g.allows(Action.CREATE) and municipality_id in g.municipality_ids]
+    return sorted(grants, key=lambda g: (not g.is_police, g.organisation_id))
+
+
+def sensitivities_allowed(user: User | AnonymousUser | None) -> list[str]:
+    """Which sensitivity levels the user may give a report: only police members may restrict to the police."""
+    allowed = [Sensitivity.PUBLIC, Sensitivity.SHARED]
+    if any(g.is_police and g.allows(Action.CREATE) for g in grants_for(user)):
+        allowed.append(Sensitivity.POLICE_RESTRICTED)
+    return [str(s) for s in allowed]

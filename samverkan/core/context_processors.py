@@ -1,0 +1,16 @@
+from django.conf import settings
+from django.http import HttpRequest
+
+from samverkan.accounts.access import Action, can
+from samverkan.incidents.models import Incident, Source
+
+
+def site(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    return {
+        "tile_url": settings.SAMVERKAN_TILE_URL,
+        "tile_attribution": settings.SAMVERKAN_TILE_ATTRIBUTION,
+        "nav_can_report": can(user, Action.CREATE),
+        "nav_can_review": can(user, Action.REVIEW),
+        "demo_data": Incident.objects.filter(source=Source.DEMO).exists(),
+    }
