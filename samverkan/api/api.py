@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from ninja import Field, NinjaAPI, Query, Schema
+from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.security import HttpBearer, django_auth
 
@@ -188,7 +188,7 @@ def create_incident(request: HttpRequest, payload: IncidentIn):
         source="api",
         external_id=payload.external_id,
     )
-    return 201, access_incident_by_id(request.user, incident.pk, Action.VIEW)
+    return Status(201, access_incident_by_id(request.user, incident.pk, Action.VIEW))
 
 
 @api.get("/incidents.geojson", tags=["incidents"], url_name="incidents_geojson")

@@ -162,8 +162,8 @@ class Incident(models.Model):
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.FORM)
     # NULL (not "") for reports without one, so the unique constraint with source only binds imported records.
     external_id = models.CharField(_("external id"), max_length=200, null=True, blank=True)  # noqa: DJ001
-    # Matches of the personal-data screening: [{"kind": ..., "start": ..., "end": ...}]; non-empty means the
-    # report waits for a reviewer to redact before it leaves review.
+    # Matches of the personal-data screening: [{"kind", "start", "end", "text"}]; non-empty means the report
+    # waits for a reviewer to redact before it leaves review. Redaction re-screens, which empties the list.
     personal_data_flags = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
