@@ -125,11 +125,11 @@ class Grid:
 
     def x_centres(self) -> NDArray[np.float64]:
         """Easting of each column's centre, shape ``(nx,)``."""
-        return self.x0 + (np.arange(self.nx) + 0.5) * self.cell_size
+        return np.asarray(self.x0 + (np.arange(self.nx) + 0.5) * self.cell_size, dtype=np.float64)
 
     def y_centres(self) -> NDArray[np.float64]:
         """Northing of each row's centre, shape ``(ny,)``."""
-        return self.y0 + (np.arange(self.ny) + 0.5) * self.cell_size
+        return np.asarray(self.y0 + (np.arange(self.ny) + 0.5) * self.cell_size, dtype=np.float64)
 
     def centres(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Cell-centre coordinates as two ``(ny, nx)`` arrays ``(X, Y)``."""
