@@ -73,7 +73,7 @@ def test_point_outside_the_municipalities_is_refused_with_a_message(reporter):
 def test_bad_date_comes_back_beside_the_field(reporter):
     response = reporter.post(reverse("incidents:create"), form_data(occurred_from="2024-02-31T10:00"))
     assert response.status_code == 200
-    assert "Ange ett giltigt datum/tid." in response.content.decode()
+    assert "Fyll i ett giltigt datum/tid." in response.content.decode()
     assert not Incident.objects.exists()
 
 
