@@ -88,7 +88,9 @@ def test_session_post_needs_csrf(world):
 def test_list_filters_and_pagination(world, token, settings):
     now = timezone.now()
     for i in range(3):
-        IncidentFactory(municipality=world.ystad, source_organisation=world.kommun, occurred_from=now - dt.timedelta(days=i))
+        IncidentFactory(
+            municipality=world.ystad, source_organisation=world.kommun, occurred_from=now - dt.timedelta(days=i)
+        )
     IncidentFactory(municipality=world.ystad, source_organisation=world.kommun, status="closed")
     client = Client()
     assert client.get("/api/incidents", {"status": "closed"}, **bearer(token)).json()["count"] == 1

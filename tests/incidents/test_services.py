@@ -88,7 +88,9 @@ def test_kommun_staff_cannot_restrict_to_police(world):
     with pytest.raises(ValidationError) as excinfo:
         create(world, "kommun_samordnare", sensitivity=Sensitivity.POLICE_RESTRICTED)
     assert "sensitivity" in excinfo.value.message_dict
-    assert create(world, "polis_analytiker", sensitivity=Sensitivity.POLICE_RESTRICTED).sensitivity == "police_restricted"
+    assert (
+        create(world, "polis_analytiker", sensitivity=Sensitivity.POLICE_RESTRICTED).sensitivity == "police_restricted"
+    )
 
 
 def test_reader_cannot_report(world):
