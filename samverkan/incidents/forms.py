@@ -119,13 +119,20 @@ class IncidentFilter(django_filters.FilterSet):
         label=_("To"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    area = django_filters.ModelChoiceFilter(field_name="areas", queryset=Area.objects.none(), label=_("Area"))
-    focus_area = django_filters.ModelChoiceFilter(
-        field_name="category__focus_area", queryset=FocusArea.objects.filter(active=True), label=_("Focus area")
+    area = django_filters.ModelChoiceFilter(
+        field_name="areas", queryset=Area.objects.none(), label=_("Area"), empty_label=_("All")
     )
-    category = django_filters.ModelChoiceFilter(queryset=Category.objects.none(), label=_("Category"))
-    status = django_filters.ChoiceFilter(choices=Status.choices, label=_("Status"))
-    source = django_filters.ChoiceFilter(choices=Source.choices, label=_("Source"))
+    focus_area = django_filters.ModelChoiceFilter(
+        field_name="category__focus_area",
+        queryset=FocusArea.objects.filter(active=True),
+        label=_("Focus area"),
+        empty_label=_("All"),
+    )
+    category = django_filters.ModelChoiceFilter(
+        queryset=Category.objects.none(), label=_("Category"), empty_label=_("All")
+    )
+    status = django_filters.ChoiceFilter(choices=Status.choices, label=_("Status"), empty_label=_("All"))
+    source = django_filters.ChoiceFilter(choices=Source.choices, label=_("Source"), empty_label=_("All"))
 
     class Meta:
         model = Incident

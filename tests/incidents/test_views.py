@@ -149,3 +149,10 @@ def test_rapportor_sees_only_own_reports_in_list(world):
     client = Client()
     client.force_login(world.users["kommun_rapportor"])
     assert [i.pk for i in client.get(reverse("incidents:list")).context["page"]] == [own.pk]
+
+
+def test_swedish_by_default_even_for_english_browsers(world):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    client.force_login(world.users["kommun_samordnare"])
+    html = client.get(reverse("incidents:map")).content.decode()
+    assert "Karta över rapporter" in html and 'lang="sv"' in html

@@ -10,7 +10,8 @@
   }
 
   function baseMap(el, options) {
-    var map = L.map(el, options || {});
+    // maxZoom is set on the map itself: clustering needs it even when no tile layer provides one.
+    var map = L.map(el, Object.assign({ maxZoom: 19 }, options || {}));
     var url = el.dataset.tileUrl;
     if (url) {
       L.tileLayer(url, { maxZoom: 19, attribution: el.dataset.tileAttribution || "" }).addTo(map);
