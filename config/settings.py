@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "samverkan.accounts",
     "samverkan.places",
     "samverkan.incidents",
+    "samverkan.imports",
     "samverkan.situation",
     "samverkan.api",
     "samverkan.core",

@@ -144,8 +144,14 @@ class Incident(models.Model):
     )
     police_reported = models.BooleanField(_("reported to the police"), default=False)
     fault_reported = models.BooleanField(_("sent as a fault report"), default=False)
+    # Empty for records from outside sources (the police's open events, public Open311 requests).
     source_organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("organisation")
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("organisation"),
     )
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
