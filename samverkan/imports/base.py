@@ -72,7 +72,7 @@ class ImportSummary:
         return out
 
 
-class ImportFailed(Exception):
+class ImportFailed(Exception):  # noqa: N818 - reads as what happened: the import failed
     """The input cannot be imported; nothing was written. ``errors`` lists every problem found."""
 
     def __init__(self, errors: list[RowError], *, summary: ImportSummary | None = None) -> None:

@@ -1,3 +1,4 @@
+# noqa: N999 - the command is `samverkan import`, which names the module
 """``samverkan import polisen|incidents|areas …``: one command, one subcommand per source.
 
 Each source module (``samverkan/imports/cli_<source>.py``) provides ``add_arguments(parser)`` and
