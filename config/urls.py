@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("accounts/", include("samverkan.accounts.urls")),
+    path("imports/", include("samverkan.imports.urls")),
     path("reports/export/", include("samverkan.imports.export_urls")),
     path("reports/", include("samverkan.incidents.urls")),
     path("", include("samverkan.situation.urls")),

@@ -12,7 +12,8 @@ The rules, in one place:
   superusers included (they administer the system, not its reports).
 * ``police_restricted`` reports are seen only through a membership in a police organisation.
 * A ``rapportor`` (reporter) sees only the reports they made, and edits them only while they are new.
-* A ``lasare`` (steering group) reads; ``samordnare``, ``analytiker`` and ``admin`` read, edit and review.
+* A ``lasare`` (steering group) reads; ``samordnare``, ``analytiker`` and ``admin`` read, edit, review and import
+  (imports only into the municipalities their organisation covers; an import record is seen by the one who made it).
 """
 
 from __future__ import annotations
@@ -34,12 +35,13 @@ class Action(StrEnum):
     CREATE = "create"
     EDIT = "edit"
     REVIEW = "review"
+    IMPORT = "import"
 
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
-    Role.ADMIN: frozenset({Action.VIEW, Action.CREATE, Action.EDIT, Action.REVIEW}),
-    Role.SAMORDNARE: frozenset({Action.VIEW, Action.CREATE, Action.EDIT, Action.REVIEW}),
-    Role.ANALYTIKER: frozenset({Action.VIEW, Action.CREATE, Action.EDIT, Action.REVIEW}),
+    Role.ADMIN: frozenset({Action.VIEW, Action.CREATE, Action.EDIT, Action.REVIEW, Action.IMPORT}),
+    Role.SAMORDNARE: frozenset({Action.VIEW, Action.CREATE, Action.EDIT, Action.REVIEW, Action.IMPORT}),
+    Role.ANALYTIKER: frozenset({Action.VIEW, Action.CREATE, Action.EDIT, Action.REVIEW, Action.IMPORT}),
     Role.RAPPORTOR: frozenset({Action.VIEW, Action.CREATE, Action.EDIT}),
     Role.LASARE: frozenset({Action.VIEW}),
 }
@@ -188,3 +190,15 @@ def sensitivities_allowed(user: User | AnonymousUser | None) -> list[str]:
     if any(g.is_police and g.allows(Action.CREATE) for g in grants_for(user)):
         allowed.append(Sensitivity.POLICE_RESTRICTED)
     return [str(s) for s in allowed]
+
+
+def access_import_record_by_id(user: User | AnonymousUser | None, record_id: object):
+    """An import record made by ``user`` (who must still be allowed to import); else ``Http404``."""
+    from samverkan.imports.models import ImportRecord
+
+    if not can(user, Action.IMPORT):
+        raise Http404("No such import")
+    try:
+        return ImportRecord.objects.get(pk=int(str(record_id)), user=user)
+    except (TypeError, ValueError, ImportRecord.DoesNotExist):
+        raise Http404("No such import") from None

@@ -12,5 +12,6 @@ def site(request: HttpRequest) -> dict[str, object]:
         "tile_attribution": settings.SAMVERKAN_TILE_ATTRIBUTION,
         "nav_can_report": can(user, Action.CREATE),
         "nav_can_review": can(user, Action.REVIEW),
+        "nav_can_import": can(user, Action.IMPORT),
         "demo_data": Incident.objects.filter(source=Source.DEMO).exists(),
     }

@@ -1,0 +1,114 @@
+"""The browser import flow: upload → dry run → read the result → confirm, with access checks."""
+
+from __future__ import annotations
+
+import pytest
+from django import forms
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from samverkan.imports import registry
+from samverkan.imports.base import ImportFailed, ImportSummary, RowError
+from samverkan.imports.models import ImportRecord
+
+CALLS: list[dict] = []
+
+
+class FakeOptions(forms.Form):
+    label = forms.CharField(required=False)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+def fake_run(path, *, user, options, dry_run, progress):
+    lines = path.read_text(encoding="utf-8").splitlines()
+    CALLS.append({"dry_run": dry_run, "options": options, "user": user.username})
+    bad = [RowError(row=i, field="text", message="ogiltigt värde") for i, line in enumerate(lines, 1) if "bad" in line]
+    if bad:
+        raise ImportFailed(bad)
+    for i in range(len(lines)):
+        progress(i + 1, len(lines))
+    return ImportSummary(kind="fake", dry_run=dry_run, total=len(lines), created=len(lines))
+
+
+@pytest.fixture
+def fake_importer(settings, monkeypatch):
+    settings.SAMVERKAN_IMPORTS_SYNC = True
+    monkeypatch.setitem(registry.IMPORTERS, "fake", registry.Importer("fake", "Fake", FakeOptions, fake_run))
+    CALLS.clear()
+
+
+def client_for(world, key):
+    client = Client()
+    client.force_login(world.users[key])
+    return client
+
+
+def upload(client, content: bytes, **extra):
+    return client.post(
+        reverse("imports:new", args=["fake"]),
+        {"file": SimpleUploadedFile("data.csv", content), "label": "x", **extra},
+    )
+
+
+def test_check_then_confirm(world, fake_importer):
+    client = client_for(world, "kommun_samordnare")
+    response = upload(client, b"a\nb\nc\n")
+    record = ImportRecord.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("imports:detail", args=[record.pk])
+    assert record.status == "checked" and record.dry_run and record.summary["created"] == 3
+    page = client.get(response["Location"]).content.decode()
+    assert 'id="confirm-import"' in page
+    client.post(reverse("imports:confirm", args=[record.pk]))
+    record.refresh_from_db()
+    assert record.status == "done" and not record.dry_run and record.processed == 3
+    assert [c["dry_run"] for c in CALLS] == [True, False]
+    assert CALLS[0]["options"] == {"label": "x"}
+
+
+def test_errors_are_listed_and_cannot_be_confirmed(world, fake_importer):
+    client = client_for(world, "kommun_samordnare")
+    upload(client, b"ok\nbad\nok\nbad\n")
+    record = ImportRecord.objects.get()
+    assert record.status == "failed"
+    assert record.errors == [
+        {"row": 2, "field": "text", "message": "ogiltigt värde"},
+        {"row": 4, "field": "text", "message": "ogiltigt värde"},
+    ]
+    page = client.get(reverse("imports:detail", args=[record.pk])).content.decode()
+    assert "ogiltigt värde" in page and 'id="confirm-import"' not in page
+    client.post(reverse("imports:confirm", args=[record.pk]))
+    record.refresh_from_db()
+    assert record.status == "failed" and len(CALLS) == 1
+
+
+def test_htmx_poll_returns_the_status_fragment(world, fake_importer):
+    client = client_for(world, "kommun_samordnare")
+    upload(client, b"a\n")
+    record = ImportRecord.objects.get()
+    fragment = client.get(reverse("imports:detail", args=[record.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert fragment.lstrip().startswith('<section id="import-status"') and "<html" not in fragment
+
+
+@pytest.mark.parametrize("key", ["kommun_rapportor", "kommun_lasare", "nobody"])
+def test_roles_without_import_are_refused(world, fake_importer, key):
+    client = client_for(world, key)
+    assert client.get(reverse("imports:list")).status_code == 403
+    assert upload(client, b"a\n").status_code == 403
+    assert not ImportRecord.objects.exists()
+
+
+def test_someone_elses_record_is_404(world, fake_importer):
+    upload(client_for(world, "kommun_samordnare"), b"a\n")
+    record = ImportRecord.objects.get()
+    other = client_for(world, "polis_analytiker")
+    assert other.get(reverse("imports:detail", args=[record.pk])).status_code == 404
+    assert other.post(reverse("imports:confirm", args=[record.pk])).status_code == 404
+
+
+def test_empty_file_is_refused_in_the_form(world, fake_importer):
+    response = upload(client_for(world, "kommun_samordnare"), b"")
+    assert response.status_code == 200
+    assert not ImportRecord.objects.exists()
