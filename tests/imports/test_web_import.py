@@ -112,3 +112,48 @@ def test_empty_file_is_refused_in_the_form(world, fake_importer):
     response = upload(client_for(world, "kommun_samordnare"), b"")
     assert response.status_code == 200
     assert not ImportRecord.objects.exists()
+
+
+def test_areas_through_the_browser(world, settings, tmp_path):
+    import json
+
+    from samverkan.places.models import Area
+    from tests.factories import YSTAD, square
+
+    settings.SAMVERKAN_IMPORTS_SYNC = True
+    geojson = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"namn": "Hamnen"}, "geometry": square(YSTAD[0], YSTAD[1] - 0.02, 0.005)}
+        ],
+    }
+    client = client_for(world, "kommun_samordnare")
+    form = client.get(reverse("imports:new", args=["areas"])).content.decode()
+    assert "Ystad" in form and "Simrishamn" not in form  # only the user's municipalities
+    response = client.post(
+        reverse("imports:new", args=["areas"]),
+        {
+            "file": SimpleUploadedFile("omraden.geojson", json.dumps(geojson).encode()),
+            "municipality": world.ystad.pk,
+            "kind": "zone",
+            "name_field": "namn",
+        },
+    )
+    record = ImportRecord.objects.get()
+    assert response.status_code == 302 and record.status == "checked", record.errors
+    assert record.summary["created"] == 1 and not Area.objects.filter(name="Hamnen").exists()
+    client.post(reverse("imports:confirm", args=[record.pk]))
+    record.refresh_from_db()
+    assert record.status == "done"
+    assert Area.objects.get(name="Hamnen").municipality == world.ystad
+    # Another municipality cannot be chosen.
+    refused = client.post(
+        reverse("imports:new", args=["areas"]),
+        {
+            "file": SimpleUploadedFile("omraden.geojson", json.dumps(geojson).encode()),
+            "municipality": world.simrishamn.pk,
+            "kind": "zone",
+            "name_field": "namn",
+        },
+    )
+    assert refused.status_code == 200 and ImportRecord.objects.count() == 1
