@@ -182,6 +182,17 @@ SAMVERKAN_TILE_ATTRIBUTION = os.environ.get(
 # Reports per page in lists and the API.
 SAMVERKAN_PAGE_SIZE = int(os.environ.get("SAMVERKAN_PAGE_SIZE", "50"))
 
+# Open311 GeoReport v2: API keys required for POST (empty: none), the municipalities taking requests (SCB codes;
+# empty: every municipality with an outline and a municipal organisation), rate limits per client address.
+SAMVERKAN_OPEN311_API_KEYS = env_list("SAMVERKAN_OPEN311_API_KEYS", [])
+SAMVERKAN_OPEN311_JURISDICTIONS = env_list("SAMVERKAN_OPEN311_JURISDICTIONS", [])
+SAMVERKAN_OPEN311_RATE = os.environ.get("SAMVERKAN_OPEN311_RATE", "10/600")
+SAMVERKAN_OPEN311_READ_RATE = os.environ.get("SAMVERKAN_OPEN311_READ_RATE", "120/60")
+SAMVERKAN_OPEN311_CONTACT = os.environ.get("SAMVERKAN_OPEN311_CONTACT", "")
+# Behind a reverse proxy, the request header that carries the client's address (e.g. HTTP_X_FORWARDED_FOR).
+SAMVERKAN_CLIENT_IP_HEADER = os.environ.get("SAMVERKAN_CLIENT_IP_HEADER", "")
+SAMVERKAN_CONTACT = os.environ.get("SAMVERKAN_CONTACT", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

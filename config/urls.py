@@ -10,6 +10,8 @@ urlpatterns = [
     path("api/", api.urls),
     path("accounts/", include("samverkan.accounts.urls")),
     path("imports/", include("samverkan.imports.urls")),
+    path("open311/v2/", include("samverkan.imports.open311_urls")),
+    path("moderation/", include("samverkan.imports.moderation_urls")),
     path("reports/export/", include("samverkan.imports.export_urls")),
     path("reports/", include("samverkan.incidents.urls")),
     path("", include("samverkan.situation.urls")),

@@ -202,3 +202,21 @@ def access_import_record_by_id(user: User | AnonymousUser | None, record_id: obj
         return ImportRecord.objects.get(pk=int(str(record_id)), user=user)
     except (TypeError, ValueError, ImportRecord.DoesNotExist):
         raise Http404("No such import") from None
+
+
+def public_requests_moderated_by(user: User | AnonymousUser | None):
+    """Observations from the public (Open311) waiting in the municipalities where ``user`` may review reports."""
+    from samverkan.imports.models import PublicRequest
+
+    return PublicRequest.objects.filter(municipality_id__in=municipality_ids_for(user, Action.REVIEW))
+
+
+def access_public_request_by_id(user: User | AnonymousUser | None, request_id: object):
+    """The public request with this id if ``user`` may moderate it; else ``Http404``, as if it did not exist."""
+    from samverkan.imports.models import PublicRequest
+
+    try:
+        pk = int(str(request_id))
+        return public_requests_moderated_by(user).select_related("category__focus_area", "municipality").get(pk=pk)
+    except (TypeError, ValueError, PublicRequest.DoesNotExist):
+        raise Http404("No such request") from None

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from samverkan.imports.models_open311 import PublicRequest  # noqa: F401 - the Open311 queue, kept in its own module
 from samverkan.incidents.models import Incident
 from samverkan.places.models import Municipality
 
