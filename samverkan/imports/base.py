@@ -22,8 +22,8 @@ def no_progress(done: int, total: int | None) -> None:
 
 @dataclass(frozen=True)
 class RowError:
-    """One problem in the input: where (row number as the user sees it, 1 = first data row unless said otherwise;
-    field name as in the file) and why, in words the user understands."""
+    """One problem in the input: where (the row or line number as the user sees it in the file — for a spreadsheet
+    the header is row 1 — or the feature number; the field name as in the file) and why, in the user's words."""
 
     row: int | None
     field: str | None
@@ -48,6 +48,8 @@ class ImportSummary:
     unchanged: int = 0
     rejected: int = 0
     unknown_types: Counter[str] = field(default_factory=Counter)
+    # The category that records of unknown types were given (code), named in the summary.
+    unknown_as: str = "övrigt"
     errors: list[RowError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -67,7 +69,7 @@ class ImportSummary:
         ]
         if self.unknown_types:
             types = ", ".join(f"{name} ({n})" for name, n in self.unknown_types.most_common())
-            out.append(f"Okända typer (sparade som övrigt): {types}")
+            out.append(f"Okända typer (sparade som {self.unknown_as}): {types}")
         out.extend(self.notes)
         return out
 

@@ -14,7 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from samverkan.accounts.access import Action, municipalities_visible_to
 from samverkan.imports.areas import areas_import
 from samverkan.imports.base import ImportSummary, Progress
+from samverkan.imports.mapping import load_mapping
 from samverkan.imports.registry import Importer, register
+from samverkan.imports.tabular import incidents_import
 from samverkan.places.models import AreaKind, Municipality
 
 
@@ -55,4 +57,32 @@ def run_areas(path: Path, *, user, options: dict, dry_run: bool, progress: Progr
     )
 
 
+class IncidentsOptions(forms.Form):
+    mapping = forms.FileField(
+        label=_("Mapping (TOML)"),
+        help_text=_("Which columns hold what, and which values mean which category. See docs/import-mapping.md."),
+    )
+    skip_invalid = forms.BooleanField(
+        label=_("Import the valid rows and set the invalid ones aside"),
+        required=False,
+        help_text=_("Without this, nothing is imported while any row is invalid."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+def run_incidents(path: Path, *, user, options: dict, dry_run: bool, progress: Progress) -> ImportSummary:
+    allowed = municipalities_visible_to(user, Action.IMPORT).values_list("pk", flat=True)
+    return incidents_import(
+        path=path,
+        mapping=load_mapping(options["mapping"]),
+        dry_run=dry_run,
+        skip_invalid=bool(options.get("skip_invalid")),
+        progress=progress,
+        allowed_municipality_ids=set(allowed),
+    )
+
+
+register(Importer("incidents", _("Reports from CSV or Excel"), IncidentsOptions, run_incidents))
 register(Importer("areas", _("Areas from GeoJSON or GeoPackage"), AreasOptions, run_areas))

@@ -157,3 +157,45 @@ def test_areas_through_the_browser(world, settings, tmp_path):
         },
     )
     assert refused.status_code == 200 and ImportRecord.objects.count() == 1
+
+
+def test_reports_from_csv_through_the_browser(world, settings):
+    from pathlib import Path
+
+    from samverkan.incidents.models import Incident
+    from samverkan.places.services import area_create
+    from tests.factories import YSTAD, square
+
+    settings.SAMVERKAN_IMPORTS_SYNC = True
+    # The example places one row by area name.
+    area_create(
+        municipality=world.ystad, kind="district", name="Sandskogen", geometry=square(YSTAD[0] + 0.05, YSTAD[1], 0.01)
+    )
+    examples = Path(__file__).resolve().parents[2] / "samverkan" / "imports" / "examples"
+    client = client_for(world, "kommun_samordnare")
+    client.post(
+        reverse("imports:new", args=["incidents"]),
+        {
+            "file": SimpleUploadedFile("est-export.csv", (examples / "est-export.csv").read_bytes()),
+            "mapping": SimpleUploadedFile("est-export.toml", (examples / "est-export.toml").read_bytes()),
+        },
+    )
+    record = ImportRecord.objects.get()
+    assert record.status == "checked", record.errors
+    assert record.summary["created"] == record.summary["total"] > 0
+    assert not Incident.objects.exists()
+    client.post(reverse("imports:confirm", args=[record.pk]))
+    record.refresh_from_db()
+    assert record.status == "done"
+    assert Incident.objects.filter(source="csv").count() == record.summary["created"]
+    # A user of another municipality cannot import into Ystad.
+    other = client_for(world, "simrishamn_samordnare")
+    other.post(
+        reverse("imports:new", args=["incidents"]),
+        {
+            "file": SimpleUploadedFile("est-export.csv", (examples / "est-export.csv").read_bytes()),
+            "mapping": SimpleUploadedFile("est-export.toml", (examples / "est-export.toml").read_bytes()),
+        },
+    )
+    refused = ImportRecord.objects.exclude(pk=record.pk).get()
+    assert refused.status == "failed" and refused.errors
