@@ -15,6 +15,7 @@ from samverkan.accounts.access import Action, municipalities_visible_to
 from samverkan.imports.areas import areas_import
 from samverkan.imports.base import ImportSummary, Progress
 from samverkan.imports.mapping import load_mapping
+from samverkan.imports.polisen import polisen_import
 from samverkan.imports.registry import Importer, register
 from samverkan.imports.tabular import incidents_import
 from samverkan.places.models import AreaKind, Municipality
@@ -84,5 +85,17 @@ def run_incidents(path: Path, *, user, options: dict, dry_run: bool, progress: P
     )
 
 
+class PolisenOptions(forms.Form):
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+def run_polisen(path: Path, *, user, options: dict, dry_run: bool, progress: Progress) -> ImportSummary:
+    # Only the user's municipalities (and the county-level events of their counties) are taken from the file.
+    codes = list(municipalities_visible_to(user, Action.IMPORT).values_list("code", flat=True))
+    return polisen_import(data=path.read_bytes(), municipalities=codes, dry_run=dry_run, progress=progress)
+
+
+register(Importer("polisen", _("Police open events (JSON)"), PolisenOptions, run_polisen))
 register(Importer("incidents", _("Reports from CSV or Excel"), IncidentsOptions, run_incidents))
 register(Importer("areas", _("Areas from GeoJSON or GeoPackage"), AreasOptions, run_areas))

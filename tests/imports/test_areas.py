@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import os
 from pathlib import Path
@@ -446,14 +445,7 @@ def test_several_layers_need_a_choice(world, tmp_path):
     assert Area.objects.get(kind="regso").source == "two.gpkg (regso)"
 
 
-@pytest.fixture
-def import_command(monkeypatch):
-    """The ``import`` command limited to this source, so the test does not depend on the other importers."""
-    module = importlib.import_module("samverkan.imports.management.commands.import")
-    monkeypatch.setattr(module, "SOURCES", {"areas": module.SOURCES["areas"]})
-
-
-def test_command_imports_and_prints_the_summary(world, tmp_path, import_command, capsys):
+def test_command_imports_and_prints_the_summary(world, tmp_path, capsys):
     path = west_east(tmp_path)
     call_command(
         "import", "areas", str(path), "--kind", "district", "--name-field", "namn", "--code-field", "kod",
@@ -464,7 +456,7 @@ def test_command_imports_and_prints_the_summary(world, tmp_path, import_command,
     assert Area.objects.filter(kind="district", valid_from=dt.date(2024, 1, 1)).count() == 2
 
 
-def test_command_exits_with_code_2_on_bad_input(world, tmp_path, import_command, capsys):
+def test_command_exits_with_code_2_on_bad_input(world, tmp_path, capsys):
     path = write_geojson(
         tmp_path / "a.geojson", [feature({"namn": "Punkt"}, {"type": "Point", "coordinates": [13.8, 55.4]})]
     )

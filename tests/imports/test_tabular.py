@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib
 import io
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -553,14 +552,7 @@ def test_the_documented_example_imports(world, tmp_path):
     assert by_id["ystad-est-2024:EST-2024-0004"].occurred_to == local(2024, 5, 11, 1, 30)
 
 
-@pytest.fixture
-def only_incidents(monkeypatch):
-    # The dispatcher builds every source's sub-command; these tests are about this one.
-    command = importlib.import_module("samverkan.imports.management.commands.import")
-    monkeypatch.setattr(command, "SOURCES", {"incidents": command.SOURCES["incidents"]})
-
-
-def test_the_command_imports_and_reports(world, tmp_path, only_incidents):
+def test_the_command_imports_and_reports(world, tmp_path):
     path = write_csv(tmp_path / "export.csv", [row(1), row(2)])
     mapping = tmp_path / "mapping.toml"
     mapping.write_text(MAPPING, encoding="utf-8")
@@ -572,7 +564,7 @@ def test_the_command_imports_and_reports(world, tmp_path, only_incidents):
     assert len(imported()) == 2
 
 
-def test_the_command_exits_with_2_and_lists_the_errors(world, tmp_path, only_incidents):
+def test_the_command_exits_with_2_and_lists_the_errors(world, tmp_path):
     path = write_csv(tmp_path / "export.csv", [row(1, date="2024-02-31"), row(2, lat="13,8", lon="55,4")])
     mapping = tmp_path / "mapping.toml"
     mapping.write_text(MAPPING, encoding="utf-8")
@@ -588,7 +580,7 @@ def test_the_command_exits_with_2_and_lists_the_errors(world, tmp_path, only_inc
     assert not imported()
 
 
-def test_the_command_skips_invalid_rows_when_asked(world, tmp_path, only_incidents):
+def test_the_command_skips_invalid_rows_when_asked(world, tmp_path):
     path = write_csv(tmp_path / "export.csv", [row(1), row(2, date="2024-02-31")])
     mapping = tmp_path / "mapping.toml"
     mapping.write_text(MAPPING, encoding="utf-8")
@@ -601,7 +593,7 @@ def test_the_command_skips_invalid_rows_when_asked(world, tmp_path, only_inciden
     assert [i.external_id for i in imported()] == ["test-est:A-1"]
 
 
-def test_the_command_refuses_a_missing_file_or_mapping(world, tmp_path, only_incidents):
+def test_the_command_refuses_a_missing_file_or_mapping(world, tmp_path):
     mapping = tmp_path / "mapping.toml"
     mapping.write_text(MAPPING, encoding="utf-8")
     for args in (

@@ -199,3 +199,40 @@ def test_reports_from_csv_through_the_browser(world, settings):
     )
     refused = ImportRecord.objects.exclude(pk=record.pk).get()
     assert refused.status == "failed" and refused.errors
+
+
+def test_police_events_through_the_browser_only_for_own_municipalities(world, settings):
+    import json
+
+    from samverkan.imports.models import PolisenEvent
+
+    settings.SAMVERKAN_IMPORTS_SYNC = True
+    events = [
+        {
+            "id": 1,
+            "datetime": "2026-08-09 18:50:13 +02:00",
+            "name": "9 augusti 18.24, Skadegörelse, Ystad",
+            "summary": "Krossad ruta.",
+            "url": "/x/1",
+            "type": "Skadegörelse",
+            "location": {"name": "Ystad", "gps": "55.429505,13.820031"},
+        },
+        {
+            "id": 2,
+            "datetime": "2026-08-09 9:10:00 +02:00",
+            "name": "9 augusti 08.50, Stöld, Malmö",
+            "summary": "Cykelstöld.",
+            "url": "/x/2",
+            "type": "Stöld",
+            "location": {"name": "Malmö", "gps": "55.604981,13.003822"},
+        },
+    ]
+    client = client_for(world, "kommun_samordnare")
+    client.post(
+        reverse("imports:new", args=["polisen"]),
+        {"file": SimpleUploadedFile("events.json", json.dumps(events).encode())},
+    )
+    record = ImportRecord.objects.get()
+    assert record.status == "checked", record.errors
+    client.post(reverse("imports:confirm", args=[record.pk]))
+    assert list(PolisenEvent.objects.values_list("event_id", flat=True)) == [1]
