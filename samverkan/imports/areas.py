@@ -35,6 +35,7 @@ from samverkan.incidents.models import Incident, Precision
 from samverkan.places.geo import SWEDEN_LAT, SWEDEN_LON, contains_points
 from samverkan.places.models import Area, AreaKind, Municipality
 from samverkan.places.services import area_create, area_replace
+from samverkan.situation.services import daily_counts_rebuild
 
 # 1e-7 degrees is about 1 cm: finer than any boundary we get, coarse enough to absorb reprojection noise.
 PRECISION_DEGREES = 1e-7
@@ -632,6 +633,8 @@ def areas_import(
                         source=source,
                     )
         relinked = _relink(changes, valid_from=day, write=not dry_run)
+        if relinked and not dry_run:
+            daily_counts_rebuild(municipality_ids={c.municipality_id for c in changes})
     progress(steps, steps)
 
     if summary.created or summary.updated:

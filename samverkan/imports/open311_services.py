@@ -27,6 +27,7 @@ from samverkan.incidents.screening import redact, screen
 from samverkan.places.geo import in_sweden, point_to_sweref
 from samverkan.places.models import Municipality
 from samverkan.places.selectors import area_ids_containing, municipality_containing
+from samverkan.situation.services import daily_counts_touch
 
 DESCRIPTION_MAX_CHARS = 4000
 
@@ -223,6 +224,7 @@ def public_request_accept(
             on=timezone.localdate(occurred),
         )[0]
     )
+    daily_counts_touch(municipality_id=public_request.municipality_id, days=[timezone.localdate(occurred)])
     if clean:
         StatusChange.objects.create(
             incident=incident,

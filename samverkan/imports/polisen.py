@@ -45,6 +45,7 @@ from samverkan.incidents.models import Category, Incident, Precision, Sensitivit
 from samverkan.incidents.screening import screen
 from samverkan.places.geo import in_sweden, to_sweref
 from samverkan.places.models import Municipality
+from samverkan.situation.services import daily_counts_rebuild
 
 API_URL = "https://polisen.se/api/events"
 # The fields the API serves. Files may carry more (an archive adds when it saw the event); only these decide
@@ -750,6 +751,11 @@ def _write(plans: list[_Plan], counts: _Counts, *, dry_run: bool, progress: Call
         events = _Statements(PolisenEvent, _EVENT_COLUMNS, _EVENT_INSERT_ONLY)
         events.insert(new_events, step)
         events.update(changed_events, step)
+        at = _INCIDENT_COLUMNS.index("municipality_id")
+        touched = {row[at] for row in new_incidents} | {row[at] for row in changed_incidents}
+        touched |= {existing[str(p.event.event_id)].municipality_id for p in plans if str(p.event.event_id) in existing}
+        if touched:
+            daily_counts_rebuild(municipality_ids=touched)
 
 
 class _Statements:

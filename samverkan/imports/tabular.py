@@ -46,6 +46,7 @@ from samverkan.incidents.screening import redact, screen
 from samverkan.places.geo import contains_points, geometry_from_geojson, in_sweden, to_sweref, to_wgs84
 from samverkan.places.models import Area, Municipality
 from samverkan.places.selectors import area_ids_containing
+from samverkan.situation.services import daily_counts_rebuild
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 BATCH_SIZE = 5000
@@ -1122,6 +1123,7 @@ def _write(checked: _Checked, context: _Context, summary: ImportSummary, *, dry_
     areas = _AreaAssigner()
     rows = checked.rows
     organisation_id = context.organisation.pk  # type: ignore[union-attr]
+    touched: set[int] = set()
     with transaction.atomic():
         for start in range(0, len(rows), BATCH_SIZE):
             batch = range(start, min(start + BATCH_SIZE, len(rows)))
@@ -1175,7 +1177,12 @@ def _write(checked: _Checked, context: _Context, summary: ImportSummary, *, dry_
             if writer is not None:
                 writer.insert(checked, new, areas)
                 writer.update(checked, changed, areas)
+                touched.update(rows[i].municipality_id for i, *_rest in new)
+                touched.update(rows[i].municipality_id for i, *_rest in changed)
             progress(batch.stop)
+        if touched:
+            # Baselines and trends read the daily counts, so they must see the new rows in the same transaction.
+            daily_counts_rebuild(municipality_ids=touched)
 
 
 def _redacted_from(stored: str, incoming: str) -> bool:

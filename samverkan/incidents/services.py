@@ -23,6 +23,7 @@ from samverkan.incidents.models import Category, Incident, Precision, Sensitivit
 from samverkan.incidents.screening import redact, screen
 from samverkan.places.geo import in_sweden, point_to_sweref
 from samverkan.places.selectors import area_ids_containing, municipality_containing
+from samverkan.situation.services import daily_counts_touch
 
 # The review workflow only moves forward; closing is possible from every open state.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -133,6 +134,7 @@ def incident_create(
         incident.areas.set(
             area_ids_containing(municipality_id=placement.municipality_id, lon=[lon], lat=[lat], on=local_day)[0]
         )
+    daily_counts_touch(municipality_id=placement.municipality_id, days=[local_day])
     return incident
 
 
@@ -155,6 +157,7 @@ def incident_update(
 ) -> Incident:
     """Edit a report through the access funnel (a reporter only while it is new)."""
     incident = access_incident_by_id(user, incident_id, Action.EDIT)
+    before = (incident.municipality_id, timezone.localdate(incident.occurred_from))
     _check_times(occurred_from, occurred_to)
     local_day = timezone.localdate(occurred_from)
     if category.pk != incident.category_id:
@@ -178,10 +181,12 @@ def incident_update(
     incident.personal_data_flags = [f.as_dict() for f in screen(incident.description)]
     incident.full_clean(exclude=["x", "y", "areas"])
     incident.save()
-    if moved or incident.occurred_from.date() != local_day:
+    if moved or before[1] != local_day:
         incident.areas.set(
             area_ids_containing(municipality_id=incident.municipality_id, lon=[lon], lat=[lat], on=local_day)[0]
         )
+    daily_counts_touch(municipality_id=before[0], days=[before[1]])
+    daily_counts_touch(municipality_id=incident.municipality_id, days=[local_day])
     return incident
 
 

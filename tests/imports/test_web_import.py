@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -188,6 +190,12 @@ def test_reports_from_csv_through_the_browser(world, settings):
     record.refresh_from_db()
     assert record.status == "done"
     assert Incident.objects.filter(source="csv").count() == record.summary["created"]
+    from django.db.models import Sum
+
+    from samverkan.situation.models import DailyCount
+
+    counted = DailyCount.objects.filter(area=None).aggregate(n=Sum("count"))["n"]
+    assert counted == Incident.objects.count()
     # A user of another municipality cannot import into Ystad.
     other = client_for(world, "simrishamn_samordnare")
     other.post(
@@ -236,3 +244,8 @@ def test_police_events_through_the_browser_only_for_own_municipalities(world, se
     assert record.status == "checked", record.errors
     client.post(reverse("imports:confirm", args=[record.pk]))
     assert list(PolisenEvent.objects.values_list("event_id", flat=True)) == [1]
+    from samverkan.situation.models import DailyCount
+
+    assert list(DailyCount.objects.values_list("municipality__code", "day", "count")) == [
+        ("1286", dt.date(2026, 8, 9), 1)
+    ]

@@ -21,6 +21,7 @@ from samverkan.places.geo import to_sweref
 from samverkan.places.models import Area, Municipality
 from samverkan.places.selectors import area_ids_containing
 from samverkan.places.services import area_create
+from samverkan.situation.services import daily_counts_rebuild
 
 DEMO_PASSWORD = "samverkan-demo"
 DEFAULT_SEED = 2023
@@ -90,6 +91,8 @@ def demo_load(*, start: dt.date, end: dt.date, seed: int, incidents: int, reset:
             )
             changes.created["reports"] += count
             changes.created["report–area links"] += assigned
+        if reset or changes.created["reports"]:
+            daily_counts_rebuild(municipality_ids=[m.pk for m in municipalities.values()])
     return changes
 
 
