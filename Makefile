@@ -18,6 +18,7 @@ install: $(STAMP)
 
 ## Run the product on SQLite (./var/) with the Ystad demo at http://127.0.0.1:8000
 demo: install
+	@bash scripts/system-deps.sh runtime
 	$(BIN)/samverkan migrate --noinput
 	$(BIN)/samverkan demo
 	$(BIN)/samverkan serve
@@ -29,7 +30,7 @@ serve: install
 test: install system-deps lint test-sqlite test-postgres
 
 system-deps:
-	@bash scripts/system-deps.sh
+	@bash scripts/system-deps.sh test
 
 lint: install
 	$(BIN)/ruff check .

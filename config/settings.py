@@ -182,6 +182,11 @@ SAMVERKAN_TILE_ATTRIBUTION = os.environ.get(
 # Reports per page in lists and the API.
 SAMVERKAN_PAGE_SIZE = int(os.environ.get("SAMVERKAN_PAGE_SIZE", "50"))
 
+# The scale on which areas are rated in the situational picture: (code, label) from best to worst.
+SAMVERKAN_RATING_SCALE = [("green", _("Green")), ("yellow", _("Yellow")), ("red", _("Red"))]
+# How often the yearly situational picture that Lag (2023:196) requires is due again, in years.
+SAMVERKAN_YEARLY_INTERVAL_YEARS = int(os.environ.get("SAMVERKAN_YEARLY_INTERVAL_YEARS", "2"))
+
 # Open311 GeoReport v2: API keys required for POST (empty: none), the municipalities taking requests (SCB codes;
 # empty: every municipality with an outline and a municipal organisation), rate limits per client address.
 SAMVERKAN_OPEN311_API_KEYS = env_list("SAMVERKAN_OPEN311_API_KEYS", [])

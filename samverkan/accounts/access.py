@@ -220,3 +220,49 @@ def access_public_request_by_id(user: User | AnonymousUser | None, request_id: o
         return public_requests_moderated_by(user).select_related("category__focus_area", "municipality").get(pk=pk)
     except (TypeError, ValueError, PublicRequest.DoesNotExist):
         raise Http404("No such request") from None
+
+
+def snapshots_visible_to(user: User | AnonymousUser | None):
+    """Saved pictures of the municipalities the user may view; police views only through a police grant there.
+
+    Reporters, who see only their own reports, see no pictures.
+    """
+    from samverkan.situation.models import Snapshot, View
+
+    shared: set[int] = set()
+    police: set[int] = set()
+    for g in grants_for(user):
+        if not g.allows(Action.VIEW) or g.role in OWN_ONLY_ROLES:
+            continue
+        shared |= g.municipality_ids
+        if g.is_police:
+            police |= g.municipality_ids
+    return Snapshot.objects.filter(
+        Q(view=View.SHARED, municipality_id__in=shared) | Q(view=View.POLICE, municipality_id__in=police)
+    )
+
+
+def access_snapshot_by_id(user: User | AnonymousUser | None, snapshot_id: object):
+    from samverkan.situation.models import Snapshot
+
+    try:
+        return (
+            snapshots_visible_to(user)
+            .select_related("municipality", "area", "created_by")
+            .get(pk=int(str(snapshot_id)))
+        )
+    except (TypeError, ValueError, Snapshot.DoesNotExist):
+        raise Http404("No such picture") from None
+
+
+def picture_views_allowed(user: User | AnonymousUser | None, municipality_id: int) -> list[str]:
+    """Which renderings of a municipality's picture the user may build: none, shared, or shared and police."""
+    views: list[str] = []
+    for g in grants_for(user):
+        if municipality_id not in g.municipality_ids or not g.allows(Action.VIEW) or g.role in OWN_ONLY_ROLES:
+            continue
+        if "shared" not in views:
+            views.append("shared")
+        if g.is_police and "police" not in views:
+            views.append("police")
+    return views

@@ -83,3 +83,69 @@ def daily_counts_touch(*, municipality_id: int, days: Iterable[dt.date]) -> None
     """Recount the given local days of one municipality (after a report was created, edited or moved)."""
     for day in sorted(set(days)):
         daily_counts_rebuild(municipality_ids=[municipality_id], start=day, end=day + dt.timedelta(days=1))
+
+
+RATING_FIELDS = ("area_id", "area", "rating", "motivation")
+
+
+def _clean_ratings(ratings: Iterable[dict]) -> list[dict]:
+    from django.conf import settings
+    from django.core.exceptions import ValidationError
+
+    allowed = {code for code, _label in settings.SAMVERKAN_RATING_SCALE}
+    cleaned = []
+    for rating in ratings:
+        if not rating.get("rating"):
+            continue
+        if rating["rating"] not in allowed:
+            raise ValidationError({"ratings": f"unknown rating {rating['rating']!r}"})
+        cleaned.append({key: rating.get(key, "") for key in RATING_FIELDS})
+    return cleaned
+
+
+@transaction.atomic
+def snapshot_save(
+    *,
+    user,
+    picture: dict,
+    assessment: str = "",
+    decisions: str = "",
+    ratings: Iterable[dict] = (),
+    previous=None,
+    kind: str = "regular",
+    extra: dict | None = None,
+):
+    """Freeze ``picture`` with the texts as a new snapshot: version 1 of a new lineage, or the next version after
+    ``previous`` (whose lineage it joins). Earlier versions are never changed."""
+    import uuid
+
+    from samverkan.situation.models import Snapshot
+
+    if previous is not None:
+        # Lock the lineage so two people saving at once get consecutive numbers.
+        versions = Snapshot.objects.select_for_update().filter(lineage=previous.lineage)
+        number = max(v.number for v in versions) + 1
+        lineage = previous.lineage
+    else:
+        number, lineage = 1, uuid.uuid4()
+    period = picture["period"]
+    return Snapshot.objects.create(
+        lineage=lineage,
+        number=number,
+        municipality_id=picture["municipality"]["id"],
+        area_id=(picture.get("area") or {}).get("id"),
+        focus_area_code=(picture.get("focus_area") or {}).get("code", ""),
+        period_kind=period["kind"],
+        period_start=period["start"],
+        period_end=period["end"],
+        period_label=period["label"],
+        view=picture["view"],
+        kind=kind,
+        data_cutoff=picture["data_cutoff"],
+        picture=picture,
+        assessment=assessment.strip(),
+        decisions=decisions.strip(),
+        ratings=_clean_ratings(ratings),
+        extra=extra or {},
+        created_by=user,
+    )
