@@ -81,3 +81,14 @@ class ImportFailed(Exception):  # noqa: N818 - reads as what happened: the impor
         self.errors = errors
         self.summary = summary
         super().__init__("; ".join(str(e) for e in errors[:5]) + (" …" if len(errors) > 5 else ""))
+
+
+def command_error(exc: ImportFailed, stderr) -> Exception:
+    """Write the errors of a failed import to a command's stderr and return the CommandError (exit code 2) to raise."""
+    from django.core.management.base import CommandError
+
+    for error in exc.errors[:200]:
+        stderr.write(str(error))
+    if len(exc.errors) > 200:
+        stderr.write(f"… och {len(exc.errors) - 200} fel till.")
+    return CommandError(f"Importen avbröts: {len(exc.errors)} fel. Inget sparades.", returncode=2)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from samverkan.imports import polisen
-from samverkan.imports.base import ImportFailed
+from samverkan.imports.base import ImportFailed, command_error
 from samverkan.imports.progress import terminal_progress
 
 TOO_SOON = 3
@@ -65,10 +65,6 @@ class Command(BaseCommand):
         except polisen.FetchFailed as exc:
             raise CommandError(f"{exc} Inget importerades.", returncode=1) from None
         except ImportFailed as exc:
-            for error in exc.errors[:200]:
-                self.stderr.write(str(error))
-            if len(exc.errors) > 200:
-                self.stderr.write(f"… och {len(exc.errors) - 200} fel till.")
-            raise CommandError(f"Importen avbröts: {len(exc.errors)} fel. Inget sparades.", returncode=2) from None
+            raise command_error(exc, self.stderr) from None
         for line in summary.lines():
             self.stdout.write(line)

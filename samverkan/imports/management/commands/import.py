@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import importlib
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from samverkan.imports.base import ImportFailed
+from samverkan.imports.base import ImportFailed, command_error
 
 SOURCES = {
     "polisen": "the police's open events (JSON array, JSON Lines, optionally gzipped; - for stdin)",
@@ -41,10 +41,6 @@ class Command(BaseCommand):
         try:
             summary = module.handle(options, self.stdout, self.stderr)
         except ImportFailed as exc:
-            for error in exc.errors[:200]:
-                self.stderr.write(str(error))
-            if len(exc.errors) > 200:
-                self.stderr.write(f"… och {len(exc.errors) - 200} fel till.")
-            raise CommandError(f"Importen avbröts: {len(exc.errors)} fel. Inget sparades.", returncode=2) from None
+            raise command_error(exc, self.stderr) from None
         for line in summary.lines():
             self.stdout.write(line)
