@@ -266,3 +266,8 @@ def picture_views_allowed(user: User | AnonymousUser | None, municipality_id: in
         if g.is_police and "police" not in views:
             views.append("police")
     return views
+
+
+def can_see_pictures(user: User | AnonymousUser | None) -> bool:
+    """Whether the user may build and read situational pictures (every role that sees all reports)."""
+    return any(g.allows(Action.VIEW) and g.role not in OWN_ONLY_ROLES and g.municipality_ids for g in grants_for(user))

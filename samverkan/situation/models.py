@@ -86,3 +86,52 @@ class Snapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period_label} {self.municipality} v{self.number}"
+
+
+class Polarity(models.TextChoices):
+    HIGHER_WORSE = "higher_worse", _("Higher is worse")
+    HIGHER_BETTER = "higher_better", _("Higher is better")
+    NEUTRAL = "neutral", _("Neither (context)")
+
+
+class SurveyIndex(models.Model):
+    """A yearly figure from outside the reports, for the yearly picture's "other relevant information".
+
+    For example the police's safety survey (trygghetsmätning: a problem index 0–6 per area), Kolada key figures
+    (N07540, reported crimes per 100,000 inhabitants) or a school survey of drug habits. ``area`` NULL: the whole
+    municipality. ``polarity`` says which direction is a worsening, so the yearly picture can point out indices that
+    got worse without guessing.
+    """
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year"))
+    source = models.CharField(_("source"), max_length=60)  # "trygghetsmätning", "kolada", "can", …
+    code = models.CharField(_("indicator code"), max_length=60)  # "problemindex", "N07540", …
+    name = models.CharField(_("name"), max_length=200)
+    value = models.FloatField(_("value"))
+    unit = models.CharField(_("unit"), max_length=60, blank=True)  # "index 0–6", "per 100 000 inv."
+    polarity = models.CharField(_("direction"), max_length=15, choices=Polarity.choices, default=Polarity.HIGHER_WORSE)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["municipality", "source", "code", "area", "year"]
+        verbose_name = _("survey index")
+        verbose_name_plural = _("survey indices")
+        # Two partial constraints because NULL areas are never equal in SQL: one figure per municipality-wide
+        # indicator and year, one per area.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "year", "source", "code"],
+                condition=models.Q(area__isnull=True),
+                name="survey_index_unique_municipality",
+            ),
+            models.UniqueConstraint(
+                fields=["municipality", "area", "year", "source", "code"],
+                condition=models.Q(area__isnull=False),
+                name="survey_index_unique_area",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.code} {self.year}: {self.value}"

@@ -1,18 +1,35 @@
-"""The dashboard: this ISO week per focus area against the previous weeks, plus what waits for review."""
+"""Pages of the situational picture: the dashboard, a live picture to annotate and save, saved versions, PDF."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_http_methods, require_POST
 
+from samverkan.accounts.access import access_snapshot_by_id, can_see_pictures, snapshots_visible_to
 from samverkan.analysis.temporal import compare_to_baseline
 from samverkan.incidents.selectors import incidents_waiting_for_review, weekly_counts_by_focus_area
+from samverkan.places.models import Area, Municipality
+from samverkan.situation import render as charts
+from samverkan.situation.documents import snapshot_html, snapshot_pdf
+from samverkan.situation.forms import AnnotationForm, PictureForm
+from samverkan.situation.models import Snapshot
+from samverkan.situation.selectors import picture_compute
+from samverkan.situation.services import snapshot_save
 
 BASELINE_WEEKS = 8
+# Pictures shown but not yet saved are kept in the session, so what is saved is exactly what the user saw.
+SESSION_KEY = "situation:pictures"
+KEPT_PICTURES = 3
 
 
 @login_required
@@ -38,3 +55,197 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "recent": incidents_waiting_for_review(request.user).select_related("category")[:5],
     }
     return render(request, "situation/dashboard.html", context)
+
+
+def _keep(request: HttpRequest, picture: dict) -> str:
+    token = uuid.uuid4().hex
+    kept = request.session.get(SESSION_KEY, {})
+    kept[token] = picture
+    request.session[SESSION_KEY] = dict(list(kept.items())[-KEPT_PICTURES:])
+    return token
+
+
+def _areas_of(picture: dict) -> list[dict]:
+    if picture.get("area"):
+        return [picture["area"]]
+    return [
+        {"id": a.pk, "name": a.name}
+        for a in Area.objects.current().filter(municipality_id=picture["municipality"]["id"]).order_by("name")
+    ]
+
+
+def _picture_context(picture: dict) -> dict:
+    layers = charts.map_layers(picture)
+    outline = None
+    if picture.get("area"):
+        area = Area.objects.filter(pk=picture["area"]["id"]).first()
+        outline = area.geometry if area else None
+    else:
+        outline = (
+            Municipality.objects.filter(pk=picture["municipality"]["id"]).values_list("geometry", flat=True).first()
+        )
+    return {
+        "picture": picture,
+        "trend_svg": charts.trend_svg(picture),
+        "trend_sentence": charts.trend_test_sentence(picture),
+        "weekday_hour_svg": charts.weekday_hour_svg(picture),
+        "weekday_hour_table": charts.weekday_hour_table_html(picture),
+        "key_figures_svg": charts.key_figures_bars_svg(picture),
+        "legend": charts.legend_html(picture),
+        "map_description": charts.map_description(picture),
+        "kde_uri": charts.png_data_uri(layers.get("kde_png")) if layers else None,
+        "gi_uri": charts.png_data_uri(layers.get("gi_png")) if layers else None,
+        "bounds": layers.get("bounds") if layers else None,
+        "outlines": [{"name": picture["municipality"]["name"], "geometry": outline}] if outline else [],
+        "flag_words": {
+            "higher": _("Higher than usual"),
+            "lower": _("Lower than usual"),
+            "as_expected": _("Within the usual range"),
+            "too_few": _("Too few reports to tell a change."),
+        },
+    }
+
+
+@login_required
+def picture(request: HttpRequest) -> HttpResponse:
+    if not can_see_pictures(request.user):
+        raise PermissionDenied
+    form = PictureForm(request.GET or None, user=request.user)
+    context: dict = {"form": form}
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        picture = picture_compute(
+            user=request.user,
+            municipality_id=data["municipality"].pk,
+            period=data["period_obj"],
+            focus_area_code=data["focus"].code if data.get("focus") else None,
+            area_id=data["area"].pk if data.get("area") else None,
+            view=data["view"],
+        )
+        token = _keep(request, picture)
+        areas = _areas_of(picture)
+        context.update(_picture_context(picture))
+        context["annotation"] = AnnotationForm(initial={"token": token}, areas=areas)
+    return render(request, "situation/picture.html", context)
+
+
+@login_required
+@require_POST
+def picture_save(request: HttpRequest) -> HttpResponse:
+    kept = request.session.get(SESSION_KEY, {})
+    token = request.POST.get("token", "")
+    if token not in kept:
+        messages.error(request, _("The picture is no longer available; build it again before saving."))
+        return redirect("situation:picture")
+    picture = kept[token]
+    areas = _areas_of(picture)
+    form = AnnotationForm(request.POST, areas=areas)
+    if not form.is_valid():
+        context = {"form": PictureForm(user=request.user), "annotation": form, **_picture_context(picture)}
+        return render(request, "situation/picture.html", context)
+    snapshot = snapshot_save(
+        user=request.user,
+        picture=picture,
+        assessment=form.cleaned_data["assessment"],
+        decisions=form.cleaned_data["decisions"],
+        ratings=form.ratings(areas),
+    )
+    messages.success(request, _("The situational picture has been saved as version %(n)s.") % {"n": snapshot.number})
+    return redirect("situation:snapshot", snapshot_id=snapshot.pk)
+
+
+@login_required
+def snapshot_list(request: HttpRequest) -> HttpResponse:
+    if not can_see_pictures(request.user):
+        raise PermissionDenied
+    snapshots = snapshots_visible_to(request.user).select_related("municipality", "area", "created_by")[:200]
+    return render(request, "situation/snapshot_list.html", {"snapshots": snapshots})
+
+
+def _versions(snapshot):
+    # Versions share the snapshot's municipality and view, so the user may read all of them.
+    return Snapshot.objects.filter(lineage=snapshot.lineage).order_by("number").only("pk", "number", "created_at")
+
+
+@login_required
+def snapshot_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
+    snapshot = access_snapshot_by_id(request.user, snapshot_id)
+    context = {"snapshot": snapshot, "versions": _versions(snapshot)}
+    return render(request, "situation/snapshot_detail.html", context)
+
+
+@login_required
+@xframe_options_sameorigin
+def snapshot_document(request: HttpRequest, snapshot_id: int) -> HttpResponse:
+    """The saved picture as a standalone accessible HTML document (the same one that is printed to PDF)."""
+    snapshot = access_snapshot_by_id(request.user, snapshot_id)
+    return HttpResponse(snapshot_html(snapshot))
+
+
+@login_required
+def snapshot_pdf_view(request: HttpRequest, snapshot_id: int) -> HttpResponse:
+    snapshot = access_snapshot_by_id(request.user, snapshot_id)
+    response = HttpResponse(snapshot_pdf(snapshot), content_type="application/pdf")
+    name = f"lagesbild-{snapshot.municipality.name}-{snapshot.period_label}-v{snapshot.number}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name.replace(" ", "-").lower()}"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def snapshot_edit(request: HttpRequest, snapshot_id: int) -> HttpResponse:
+    """Edit the texts and ratings of a saved picture: the result is a new version; the figures stay frozen."""
+    previous = access_snapshot_by_id(request.user, snapshot_id)
+    areas = _areas_of(previous.picture)
+    initial = {"token": "frozen", "assessment": previous.assessment, "decisions": previous.decisions}
+    for rating in previous.ratings:
+        initial[f"rating_{rating['area_id']}"] = rating.get("rating", "")
+        initial[f"motivation_{rating['area_id']}"] = rating.get("motivation", "")
+    form = AnnotationForm(request.POST or None, initial=initial, areas=areas)
+    if request.method == "POST" and form.is_valid():
+        snapshot = snapshot_save(
+            user=request.user,
+            picture=previous.picture,
+            assessment=form.cleaned_data["assessment"],
+            decisions=form.cleaned_data["decisions"],
+            ratings=form.ratings(areas),
+            previous=previous,
+            kind=previous.kind,
+            extra=previous.extra,
+        )
+        messages.success(request, _("Saved as version %(n)s.") % {"n": snapshot.number})
+        return redirect("situation:snapshot", snapshot_id=snapshot.pk)
+    return render(request, "situation/snapshot_edit.html", {"snapshot": previous, "annotation": form})
+
+
+@login_required
+def snapshot_compare(request: HttpRequest, snapshot_id: int, other_id: int) -> HttpResponse:
+    left = access_snapshot_by_id(request.user, snapshot_id)
+    right = access_snapshot_by_id(request.user, other_id)
+    if left.lineage != right.lineage:
+        raise Http404("Not versions of the same picture")
+    rows = []
+    for key, label in (("assessment", _("Assessment")), ("decisions", _("Decisions"))):
+        rows.append(
+            {
+                "label": label,
+                "left": getattr(left, key),
+                "right": getattr(right, key),
+                "changed": getattr(left, key) != getattr(right, key),
+            }
+        )
+    left_ratings = {r["area"]: r for r in left.ratings}
+    right_ratings = {r["area"]: r for r in right.ratings}
+    for area in sorted(set(left_ratings) | set(right_ratings)):
+        a, b = left_ratings.get(area, {}), right_ratings.get(area, {})
+        rows.append(
+            {
+                "label": area,
+                "left": " – ".join(filter(None, [a.get("rating", ""), a.get("motivation", "")])),
+                "right": " – ".join(filter(None, [b.get("rating", ""), b.get("motivation", "")])),
+                "changed": a != b,
+            }
+        )
+    figures_changed = left.picture != right.picture
+    context = {"left": left, "right": right, "rows": rows, "figures_changed": figures_changed}
+    return render(request, "situation/snapshot_compare.html", context)

@@ -103,8 +103,28 @@
     }).catch(function (e) { status.textContent = String(e); });
   }
 
+  // The situational picture: our outline, the KDE and Gi* layers as image overlays, switchable, with a legend.
+  function pictureMap(el) {
+    var m = baseMap(el);
+    var map = m.map;
+    fit(map, m.outlineLayer, YSTAD, 11);
+    var bounds = JSON.parse(el.dataset.bounds || "null");
+    var overlays = {};
+    if (bounds && el.dataset.kde) {
+      overlays[el.dataset.labelKde] = L.imageOverlay(el.dataset.kde, bounds, { opacity: 0.75, alt: el.dataset.labelKde }).addTo(map);
+    }
+    if (bounds && el.dataset.gi) {
+      overlays[el.dataset.labelGi] = L.imageOverlay(el.dataset.gi, bounds, { opacity: 0.9, alt: el.dataset.labelGi }).addTo(map);
+    }
+    if (Object.keys(overlays).length) {
+      L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+    }
+    el.dataset.loaded = "1";
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var el;
+    if ((el = document.getElementById("picture-map"))) { pictureMap(el); }
     if ((el = document.getElementById("report-map"))) { reportForm(el); }
     if ((el = document.getElementById("detail-map"))) { detail(el); }
     if ((el = document.getElementById("incident-map"))) { reportMap(el); }
