@@ -101,3 +101,24 @@ class AnnotationForm(forms.Form):
             }
             for area in areas
         ]
+
+
+class YearlyForm(forms.Form):
+    """Which yearly picture to draft: municipality, year and view."""
+
+    municipality = forms.ModelChoiceField(queryset=None, label=_("Municipality"), empty_label=None)
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    view = forms.ChoiceField(choices=View.choices, label=_("View"), initial=View.SHARED)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["municipality"].queryset = municipalities_visible_to(user, Action.VIEW)
+        self.fields["year"].initial = timezone.localdate().year - 1
+
+    def clean(self):
+        data = super().clean()
+        municipality = data.get("municipality")
+        if municipality and data.get("view") not in picture_views_allowed(self.user, municipality.pk):
+            self.add_error("view", _("You cannot see this view of the municipality."))
+        return data

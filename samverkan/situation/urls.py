@@ -7,6 +7,7 @@ app_name = "situation"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("lagesbild/", views.picture, name="picture"),
+    path("lagesbild/arlig/", views.yearly, name="yearly"),
     path("lagesbild/spara/", views.picture_save, name="picture_save"),
     path("lagesbild/sparade/", views.snapshot_list, name="snapshots"),
     path("lagesbild/sparade/<int:snapshot_id>/", views.snapshot_detail, name="snapshot"),

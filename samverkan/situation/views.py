@@ -15,16 +15,23 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
-from samverkan.accounts.access import access_snapshot_by_id, can_see_pictures, snapshots_visible_to
+from samverkan.accounts.access import (
+    Action,
+    access_snapshot_by_id,
+    can_see_pictures,
+    municipalities_visible_to,
+    snapshots_visible_to,
+)
 from samverkan.analysis.temporal import compare_to_baseline
 from samverkan.incidents.selectors import incidents_waiting_for_review, weekly_counts_by_focus_area
 from samverkan.places.models import Area, Municipality
 from samverkan.situation import render as charts
 from samverkan.situation.documents import snapshot_html, snapshot_pdf
-from samverkan.situation.forms import AnnotationForm, PictureForm
+from samverkan.situation.forms import AnnotationForm, PictureForm, YearlyForm
 from samverkan.situation.models import Snapshot
 from samverkan.situation.selectors import picture_compute
 from samverkan.situation.services import snapshot_save
+from samverkan.situation.yearly import yearly_due, yearly_picture
 
 BASELINE_WEEKS = 8
 # Pictures shown but not yet saved are kept in the session, so what is saved is exactly what the user saw.
@@ -53,8 +60,41 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "baseline_weeks": BASELINE_WEEKS,
         "waiting": incidents_waiting_for_review(request.user).count(),
         "recent": incidents_waiting_for_review(request.user).select_related("category")[:5],
+        "yearly": _yearly_reminders(request.user),
     }
     return render(request, "situation/dashboard.html", context)
+
+
+def _yearly_reminders(user) -> list[dict]:
+    """The municipalities whose yearly picture (Lag 2023:196) is overdue or due within three months."""
+    if not can_see_pictures(user):
+        return []
+    soon = timezone.localdate() + dt.timedelta(days=90)
+    reminders = []
+    for municipality in municipalities_visible_to(user, Action.VIEW).filter(geometry__isnull=False):
+        due = yearly_due(municipality)
+        if due["overdue"] or (due["due"] and due["due"] <= soon):
+            reminders.append({"municipality": municipality, **due})
+    return reminders
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def yearly(request: HttpRequest) -> HttpResponse:
+    """Draft the yearly situational picture in the law's structure; it is saved at once as version 1 and then
+    completed with texts and ratings like any saved picture."""
+    if not can_see_pictures(request.user):
+        raise PermissionDenied
+    form = YearlyForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        picture = yearly_picture(
+            user=request.user, municipality_id=data["municipality"].pk, year=data["year"], view=data["view"]
+        )
+        snapshot = snapshot_save(user=request.user, picture=picture, kind="yearly")
+        messages.success(request, _("The yearly picture has been drafted. Add the assessment and decisions."))
+        return redirect("situation:snapshot", snapshot_id=snapshot.pk)
+    return render(request, "situation/yearly.html", {"form": form})
 
 
 def _keep(request: HttpRequest, picture: dict) -> str:

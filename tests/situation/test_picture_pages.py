@@ -120,3 +120,23 @@ def test_bad_period_is_a_form_error(world, reports):
     page = client_for(world, "kommun_samordnare").get(reverse("situation:picture"), query(world, period="2026-W60"))
     assert page.status_code == 200 and page.context.get("picture") is None
     assert page.context["form"].errors["period"]
+
+
+def test_yearly_draft_and_reminder(world, reports):
+    client = client_for(world, "kommun_samordnare")
+    dashboard = client.get(reverse("situation:dashboard"))
+    assert [r["municipality"] for r in dashboard.context["yearly"]] == [world.ystad]  # none yet: overdue
+    response = client.post(
+        reverse("situation:yearly"), {"municipality": world.ystad.pk, "year": 2026, "view": "shared"}
+    )
+    snapshot = Snapshot.objects.get()
+    assert response["Location"] == reverse("situation:snapshot", args=[snapshot.pk])
+    assert snapshot.kind == "yearly" and snapshot.number == 1 and snapshot.period_label == "2026"
+    assert "yearly" in snapshot.picture
+    document = client.get(reverse("situation:snapshot_document", args=[snapshot.pk])).content.decode()
+    assert document.index("Kartläggning") < document.index("Analys") < document.index("Förslag till åtgärdsplan")
+    assert client.get(reverse("situation:dashboard")).context["yearly"] == []
+    # Readers of the steering group read it but cannot draft one for the police view.
+    reader = client_for(world, "kommun_lasare")
+    refused = reader.post(reverse("situation:yearly"), {"municipality": world.ystad.pk, "year": 2026, "view": "police"})
+    assert refused.status_code == 200 and Snapshot.objects.count() == 1
