@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import shapely
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, Min, OuterRef, Q, Sum
+from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 from scipy.spatial import cKDTree
@@ -368,7 +368,15 @@ def _points_part(
     capped = len(precise) > MAX_KNOX_EVENTS or len(earlier) > room
     knox_rows = earlier[:room][::-1] + precise[-MAX_KNOX_EVENTS:]
     outline = area.geometry if area is not None else municipality.geometry
+    sources = (
+        reports.filter(occurred_from__gte=start, occurred_from__lt=end)
+        .values_list("source")
+        .annotate(n=Count("id"))
+        .order_by("-n", "source")
+    )
     return {
+        # Where the period's reports come from (Incident.source codes), named in the document's footer.
+        "sources": [{"code": code, "count": n} for code, n in sources],
         "weekday_hour": _weekday_hour([r[0] for r in rows], period),
         "map": _map(rows, outline, area is not None),
         "near_repeat": _near_repeat(knox_rows, period, capped=capped),
