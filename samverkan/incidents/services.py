@@ -49,6 +49,15 @@ def _place(*, user: User, lat: float, lon: float, organisation_id: int | None = 
         raise ValidationError({"location": _("The position is not in Sweden. Place the pin on the map again.")})
     candidates = municipalities_visible_to(user, Action.CREATE)
     municipality = municipality_containing(lon=lon, lat=lat, candidates=candidates)
+    if municipality is None and candidates.exists() and not candidates.exclude(geometry=None).exists():
+        raise ValidationError(
+            {
+                "location": _(
+                    "The municipality's boundary has not been loaded, so the position cannot be checked. "
+                    "Ask the administrator to load it (samverkan import_municipality_outlines)."
+                )
+            }
+        )
     if municipality is None:
         raise ValidationError({"location": _("The position is outside the municipalities your organisation works in.")})
     grants = creating_grants(user, municipality.pk)
