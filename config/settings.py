@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "samverkan.incidents",
     "samverkan.imports",
     "samverkan.situation",
+    "samverkan.plan",
     "samverkan.api",
     "samverkan.core",
 ]

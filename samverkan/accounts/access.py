@@ -271,3 +271,60 @@ def picture_views_allowed(user: User | AnonymousUser | None, municipality_id: in
 def can_see_pictures(user: User | AnonymousUser | None) -> bool:
     """Whether the user may build and read situational pictures (every role that sees all reports)."""
     return any(g.allows(Action.VIEW) and g.role not in OWN_ONLY_ROLES and g.municipality_ids for g in grants_for(user))
+
+
+# --- the agreement and measures ---------------------------------------------------------------------------------
+# Plans are shared between the parties of a municipality: every role that sees all reports there reads them;
+# samordnare, analytiker and admin (who may edit reports) also write them. Reporters see none.
+
+
+def plan_municipality_ids(user: User | AnonymousUser | None, action: Action = Action.VIEW) -> frozenset[int]:
+    ids: set[int] = set()
+    for g in grants_for(user):
+        if g.allows(action) and g.role not in OWN_ONLY_ROLES:
+            ids |= g.municipality_ids
+    return frozenset(ids)
+
+
+def _plan_object(model, user, object_id: object, action: Action):
+    try:
+        pk = int(str(object_id))
+        return model.objects.get(pk=pk, municipality_id__in=plan_municipality_ids(user, action))
+    except (TypeError, ValueError, model.DoesNotExist):
+        raise Http404(f"No such {model._meta.model_name}") from None
+
+
+def measures_visible_to(user: User | AnonymousUser | None, action: Action = Action.VIEW):
+    from samverkan.plan.models import Measure
+
+    return Measure.objects.filter(municipality_id__in=plan_municipality_ids(user, action))
+
+
+def access_measure_by_id(user: User | AnonymousUser | None, measure_id: object, action: Action = Action.VIEW):
+    from samverkan.plan.models import Measure
+
+    return _plan_object(Measure, user, measure_id, action)
+
+
+def agreements_visible_to(user: User | AnonymousUser | None, action: Action = Action.VIEW):
+    from samverkan.plan.models import Agreement
+
+    return Agreement.objects.filter(municipality_id__in=plan_municipality_ids(user, action))
+
+
+def access_agreement_by_id(user: User | AnonymousUser | None, agreement_id: object, action: Action = Action.VIEW):
+    from samverkan.plan.models import Agreement
+
+    return _plan_object(Agreement, user, agreement_id, action)
+
+
+def meetings_visible_to(user: User | AnonymousUser | None, action: Action = Action.VIEW):
+    from samverkan.plan.models import Meeting
+
+    return Meeting.objects.filter(municipality_id__in=plan_municipality_ids(user, action))
+
+
+def access_meeting_by_id(user: User | AnonymousUser | None, meeting_id: object, action: Action = Action.VIEW):
+    from samverkan.plan.models import Meeting
+
+    return _plan_object(Meeting, user, meeting_id, action)
