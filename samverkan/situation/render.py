@@ -24,7 +24,7 @@ from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFont
 
@@ -82,6 +82,37 @@ EARTH_RADIUS_M = 6_371_008.8
 # Knot spacing (pixels) of the exact projection; between knots SWEREF coordinates are interpolated bilinearly,
 # which over a few hundred metres is off by millimetres.
 PROJECTION_KNOTS = 16
+
+# xgettext cannot read calls inside f-strings (before Python 3.12's grammar), so the texts used there are named
+# here for extraction; they are translated where they are used.
+# Also kept in our catalogue: the weekday abbreviations (Django's Swedish says "tors"; ours says "tor") and the
+# default rating scale, which lives in config/settings.py where makemessages does not look.
+_KEPT = (
+    gettext_noop("Mon"),
+    gettext_noop("Tue"),
+    gettext_noop("Wed"),
+    gettext_noop("Thu"),
+    gettext_noop("Fri"),
+    gettext_noop("Sat"),
+    gettext_noop("Sun"),
+    gettext_noop("Green"),
+    gettext_noop("Yellow"),
+    gettext_noop("Red"),
+)
+_IN_F_STRINGS = (
+    gettext_noop("Number of reports"),
+    gettext_noop("Reports by weekday and hour"),
+    gettext_noop("Hour of day (local time)"),
+    gettext_noop("Reports"),
+    gettext_noop("Weekday"),
+    gettext_noop("Reports against the usual range"),
+    gettext_noop("reports in the period"),
+    gettext_noop("usual range"),
+    gettext_noop("expected"),
+    gettext_noop("Density (reports per km²)"),
+    gettext_noop("Hot and cold spots (Getis–Ord Gi*)"),
+    gettext_noop("No hatching or dots: no significant deviation."),
+)
 
 
 # ---------------------------------------------------------------------------------------------------------------

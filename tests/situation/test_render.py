@@ -312,7 +312,7 @@ def test_weekday_hour_svg_writes_every_nonzero_count_with_enough_contrast():
         svg = render.weekday_hour_svg(picture)
     root = parse(svg)
     check_accessible_svg(root)
-    assert texts(root.find(f".//{SVG}g[@class='days']")) == ["Mån", "Tis", "Ons", "Tors", "Fre", "Lör", "Sön"]
+    assert texts(root.find(f".//{SVG}g[@class='days']")) == ["Mån", "Tis", "Ons", "Tor", "Fre", "Lör", "Sön"]
     assert texts(root.find(f".//{SVG}g[@class='hours']")) == [str(h) for h in range(24)]
     cells = root.find(f".//{SVG}g[@class='cells']")
     written: dict[int, tuple[str, str]] = {}
