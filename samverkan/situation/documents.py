@@ -237,10 +237,10 @@ def trend_sentence(picture: dict[str, Any]) -> str:
             lo, hi = test["ci"]
             text += f" (95 % konfidensintervall {percent(lo)} till {percent(hi)})"
         if test.get("p") is not None:
-            text += f", p = {number(test['p'], 3)}"
+            text += f", {p_text(test['p'])}"
         return text + "."
     if flag == "no_trend":
-        p = f" (p = {number(test['p'], 3)})" if test.get("p") is not None else ""
+        p = f" ({p_text(test['p'])})" if test.get("p") is not None else ""
         return f"Ingen tydlig trend över de {n} perioderna{p}."
     return "För få rapporter eller perioder för att säga något om en trend."
 
@@ -328,6 +328,11 @@ def number(value: float, decimals: int = 0) -> str:
     """A number as Swedish text: decimal comma, a no-break space between thousands."""
     text = f"{float(value):,.{decimals}f}"
     return text.replace(",", "\u00a0").replace(".", ",")
+
+
+def p_text(p: float) -> str:
+    """A p-value as it is written in the documents: "p < 0,001" rather than a row of zeros."""
+    return "p < 0,001" if p < 0.001 else f"p = {number(p, 3)}"
 
 
 def value_text(value: float) -> str:

@@ -39,7 +39,7 @@ from samverkan.incidents.selectors import local_midnight
 from samverkan.places.geo import to_wgs84
 from samverkan.places.models import Area, Municipality
 from samverkan.places.selectors import area_ids_containing
-from samverkan.situation.documents import SOURCE_NAMES, WEEKDAYS_SV, number, percent, value_text
+from samverkan.situation.documents import SOURCE_NAMES, WEEKDAYS_SV, number, p_text, percent, value_text
 from samverkan.situation.models import DailyCount, Polarity, Snapshot, SurveyIndex
 from samverkan.situation.selectors import picture_compute
 
@@ -363,7 +363,7 @@ def _trend_words(counts: list[int]) -> tuple[str, dict[str, Any] | None]:
         word = "ökande" if t.flag == "increasing" else "minskande"
         ci = t.relative_change_ci
         interval = f" (95 % konfidensintervall {percent(ci[0])} till {percent(ci[1])})" if ci else ""
-        p = f", p = {number(t.p, 3)}" if t.p is not None else ""
+        p = f", {p_text(t.p)}" if t.p is not None else ""
         return f"{word} trend, {percent(t.relative_change)} per år{interval}{p}", {
             "flag": t.flag,
             "relative_change": round(t.relative_change, 4),
