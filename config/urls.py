@@ -14,6 +14,10 @@ urlpatterns = [
     path("moderation/", include("samverkan.imports.moderation_urls")),
     path("reports/export/", include("samverkan.imports.export_urls")),
     path("reports/", include("samverkan.incidents.urls")),
+    path("plan/forslag/", include("samverkan.plan.suggestion_urls")),
+    path("plan/", include("samverkan.plan.evaluation_urls")),
+    path("plan/", include("samverkan.plan.urls")),
+    path("overenskommelse/", include("samverkan.plan.agreement_urls")),
     path("", include("samverkan.situation.urls")),
 ]
 

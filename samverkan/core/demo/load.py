@@ -21,6 +21,7 @@ from samverkan.places.geo import to_sweref
 from samverkan.places.models import Area, Municipality
 from samverkan.places.selectors import area_ids_containing
 from samverkan.places.services import area_create
+from samverkan.plan.demo import demo_agreement_load
 from samverkan.situation.services import daily_counts_rebuild
 
 DEMO_PASSWORD = "samverkan-demo"
@@ -93,6 +94,8 @@ def demo_load(*, start: dt.date, end: dt.date, seed: int, incidents: int, reset:
             changes.created["report–area links"] += assigned
         if reset or changes.created["reports"]:
             daily_counts_rebuild(municipality_ids=[m.pk for m in municipalities.values()])
+        # The agreement's report-based baselines are counted from the demo reports, so it comes last.
+        changes.created["agreements"] += demo_agreement_load(municipalities=municipalities, organisations=organisations)
     return changes
 
 
