@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from tests.e2e.axe import axe_violations, describe
 from tests.e2e.conftest import DESKTOP
 from tests.e2e.test_lagesbild_flow import fill_ten_weeks, the_week
+from tests.e2e.test_plan_flow import evaluated_measure, fill_thirty_weeks
 from tests.e2e.test_reporting_flow import PASSWORD, log_in, wait_for_outline
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -49,7 +50,27 @@ def filled(world):
     return world
 
 
-def test_no_serious_or_critical_violations(filled, open_browser):
+@pytest.fixture
+def planned(filled):
+    """The Ystad demo agreement (promises, indicators, meetings) and an evaluated measure at a drug hotspot."""
+    from samverkan.plan.demo import KOMMUN, POLIS, YSTAD_CODE, demo_agreement_load
+    from samverkan.plan.models import Agreement
+    from samverkan.situation.services import daily_counts_rebuild
+
+    world = filled
+    data = fill_thirty_weeks(world)
+    daily_counts_rebuild()
+    assert demo_agreement_load(
+        municipalities={YSTAD_CODE: world.ystad},
+        organisations={KOMMUN: world.kommun, POLIS: world.polis},
+        created_by=world.users["kommun_samordnare"],
+    )
+    agreement = Agreement.objects.get(municipality=world.ystad)
+    assert agreement.promises.exists() and agreement.meetings.exists()
+    return agreement, evaluated_measure(world, data)
+
+
+def test_no_serious_or_critical_violations(filled, planned, open_browser):
     from samverkan.imports.models_open311 import PublicRequest
     from samverkan.incidents.models import Incident, Sensitivity
 
@@ -107,7 +128,65 @@ def test_no_serious_or_critical_violations(filled, open_browser):
     expect(page.locator(f'main a[href="/moderation/{PublicRequest.objects.get().pk}/"]')).to_be_visible()
     check("moderation")
 
-    assert len(found) == 11
+    agreement, measure = planned
+    page.goto(session.url("/plan/atgarder/"))
+    expect(page.locator(f'main a[href="/plan/atgarder/{measure.pk}/"]')).to_be_visible()
+    check("measures")
+
+    page.goto(session.url(f"/plan/atgarder/{measure.pk}/"))
+    page.wait_for_selector("#measure-detail-map[data-ready]")
+    check("measure detail")
+
+    ongoing = agreement.measures.get(status="ongoing")
+    page.goto(session.url(f"/plan/atgarder/{ongoing.pk}/"))
+    expect(page.locator('button[name="to_status"]').first).to_be_visible()
+    check("measure detail, ongoing")
+
+    page.goto(session.url("/plan/atgarder/ny/"))
+    page.wait_for_selector("#measure-draw-map[data-ready]")
+    check("measure form")
+
+    page.goto(session.url(f"/plan/atgarder/kalender/?month={measure.start:%Y-%m}"))
+    expect(page.get_by_text(measure.title).first).to_be_visible()
+    check("measure calendar")
+
+    page.goto(session.url("/plan/atgarder/karta/"))
+    page.wait_for_selector("#measure-map[data-loaded]")
+    check("measure map")
+
+    page.goto(session.url(f"/plan/forslag/?municipality={world.ystad.pk}&focus=droger"))
+    page.wait_for_selector("#suggestion-map[data-loaded]")
+    expect(page.locator("#backtest")).to_be_visible()
+    check("suggestions")
+
+    page.goto(session.url("/overenskommelse/"))
+    page.wait_for_url(session.url(f"/overenskommelse/{agreement.pk}/"))
+    expect(page.locator(f"#promise-{agreement.promises.first().pk}")).to_be_attached()
+    check("agreement")
+
+    page.goto(session.url("/overenskommelse/moten/"))
+    meeting = agreement.meetings.order_by("pk").first()
+    expect(page.locator(f'main a[href="/overenskommelse/moten/{meeting.pk}/"]')).to_be_visible()
+    check("meetings")
+
+    page.goto(session.url(f"/overenskommelse/moten/{meeting.pk}/"))
+    expect(page.locator("#decisions")).to_be_visible()
+    check("meeting")
+
+    page.goto(session.url(f"/plan/atgarder/{measure.pk}/utvardering/"))
+    expect(page.locator("#verdict")).to_be_visible()
+    expect(page.locator("svg.chart-evaluation")).to_be_visible()
+    check("evaluation")
+
+    page.goto(session.url(f"/plan/overenskommelser/{agreement.pk}/indikatorer/"))
+    expect(page.locator("#indicators tbody tr")).to_have_count(agreement.indicators.count())
+    check("indicators")
+
+    page.goto(session.url(f"/overenskommelse/{agreement.pk}/uppfoljning/"))
+    expect(page.locator("h1")).to_be_visible()
+    check("follow-up report")
+
+    assert len(found) == 24
     failing = {name: violations for name, violations in found.items() if violations}
     assert not failing, "\n".join(f"{name}:\n{describe(violations)}" for name, violations in failing.items())
     assert session.problems.items == []

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.test import Client
 from django.urls import NoReverseMatch, include, path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from samverkan.accounts.models import Role
 from samverkan.analysis.evaluation import measure_verdict, rate_ratio, weighted_displacement_quotient
@@ -348,7 +348,8 @@ def test_chosen_control_areas_replace_the_rest_of_the_municipality(world):
     elsewhere = area_create(
         municipality=world.simrishamn, kind="zone", name="Annan kommun", geometry=square(14.35, 55.556, 0.005)
     )
-    with pytest.raises(ValueError, match="not areas of"):
+    # The reasons are read in English here; the Swedish wording is the translators' to change.
+    with translation.override("en"), pytest.raises(ValueError, match="not areas of"):
         evaluate(world, measure, control_area_ids=[elsewhere.pk])
 
 
@@ -418,7 +419,7 @@ def test_unequal_periods_are_compared_per_day_in_words(world):
 def test_bad_input_is_refused_with_a_reason(world, changes, kwargs, message):
     measure = make_measure(world)
     Measure.objects.filter(pk=measure.pk).update(**changes)
-    with pytest.raises(ValueError, match=message):
+    with translation.override("en"), pytest.raises(ValueError, match=message):
         evaluate(world, measure, **kwargs)
     assert not Evaluation.objects.exists()
 
