@@ -60,20 +60,14 @@ from samverkan.situation.models import Snapshot, View
 OPEN_MEASURE_STATUSES = (MeasureStatus.PLANNED, MeasureStatus.ONGOING, MeasureStatus.DELAYED)
 # Ratings that ask for attention at a meeting; green areas are left out of the agenda.
 AGENDA_RATINGS = {"red": "Röd", "yellow": "Gul"}
-MEASURE_STATUS_SV = {
-    MeasureStatus.PLANNED: "planerad",
-    MeasureStatus.ONGOING: "pågår",
-    MeasureStatus.DONE: "genomförd",
-    MeasureStatus.CANCELLED: "avbruten",
-    MeasureStatus.DELAYED: "försenad",
-}
-PROMISE_STATUS_SV = {
-    PromiseStatus.PLANNED: "Ej påbörjat",
-    PromiseStatus.ONGOING: "Pågår",
-    PromiseStatus.KEPT: "Uppfyllt",
-    PromiseStatus.PARTLY: "Delvis uppfyllt",
-    PromiseStatus.NOT_KEPT: "Ej uppfyllt",
-}
+
+
+def _swedish(label) -> str:
+    """A choice's label in Swedish, whatever the request's language: the agenda and the report are Swedish documents."""
+    with translation.override("sv"):
+        return str(label)
+
+
 VERDICT_SV = {
     "effect_shown": "Effekt påvisad",
     "no_effect_shown": "Ingen effekt påvisad",
@@ -196,7 +190,7 @@ def _picture_lines(snapshot: Snapshot | None) -> list[str]:
 def _measure_line(measure: Measure) -> str:
     areas = ", ".join(a.name for a in measure.areas.all())
     period = f"från {measure.start.isoformat()}" + (f" till {measure.end.isoformat()}" if measure.end else "")
-    parts = [MEASURE_STATUS_SV.get(measure.status, measure.status), measure.responsible_organisation.name]
+    parts = [_swedish(MeasureStatus(measure.status).label).lower(), measure.responsible_organisation.name]
     if areas:
         parts.append(areas)
     parts.append(period)
@@ -540,7 +534,7 @@ def _measure_row(measure: Measure) -> dict[str, Any]:
         "areas": ", ".join(a.name for a in measure.areas.all()) or "–",
         "period": period,
         "status_code": measure.status,
-        "status": MEASURE_STATUS_SV.get(measure.status, measure.status).capitalize(),
+        "status": _swedish(MeasureStatus(measure.status).label),
         "verdict": verdict,
         "evaluated": evaluation is not None,
     }
@@ -552,7 +546,7 @@ def _promise_row(promise: CitizenPromise) -> dict[str, Any]:
         "responsible": promise.responsible.name,
         "period": f"{promise.period_start.isoformat()} – {promise.period_end.isoformat()}",
         "status_code": promise.status,
-        "status": PROMISE_STATUS_SV.get(promise.status, promise.status),
+        "status": _swedish(PromiseStatus(promise.status).label),
         "follow_up": promise.follow_up,
         "updated": promise.follow_up_updated.isoformat() if promise.follow_up_updated else "",
     }

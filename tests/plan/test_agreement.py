@@ -183,7 +183,7 @@ def test_the_agenda_summarises_the_latest_shared_picture_and_lists_the_open_meas
     assert "Hamnen: Gul – Samlingar kvällstid" in agenda
     assert agenda.index("Centrum: Röd") < agenda.index("Hamnen: Gul")
     assert "Sandskogen: " not in agenda
-    assert "Belysning i gångtunnlar (pågår, Ystads kommun, Centrum, från 2025-03-01 till 2025-06-30)" in agenda
+    assert "Belysning i gångtunnlar (pågående, Ystads kommun, Centrum, från 2025-03-01 till 2025-06-30)" in agenda
     assert "Fältgruppen vid stationen (planerad" in agenda
     assert "Röjning i Sandskogen (försenad" in agenda
     for absent in ("Trafikkontroller i Köpingebro", "Kameror i parken", "Simrishamns åtgärd"):
@@ -558,7 +558,7 @@ def test_the_follow_up_shows_goals_against_indicators_measures_and_promises(worl
         "1,2 index 0–6 (2026)", "1,3", "Troligt", "Fler föräldravandringar", "10 vandringar (2024)", "Osäkert",
         "Ett mål utan indikator", "Målet har ingen indikator.",
         "Ny belysning i gångtunnlar", "Centrum", "2025-03-01 – 2025-06-01", "Genomförd",
-        "Antalet rapporter minskade med 20 %, men skillnaden kan vara slump.", "Fältgruppen vid stationen", "Pågår",
+        "Antalet rapporter minskade med 20 %, men skillnaden kan vara slump.", "Fältgruppen vid stationen", "Pågående",
         "Kommunen förbättrar belysningen", "Delvis uppfyllt", "Tre av fyra tunnlar klara.",
         "Polisen kontrollerar mopeder i Köpingebro.", "Uppfyllt",
     ):  # fmt: skip
