@@ -519,7 +519,21 @@ def measure_set_status(
         _end_on_ending(measure, on)
     measure.save(update_fields=["status", "end", "updated_at"])
     _log_status(user=user, measure=measure, from_status=from_status, on=on, note=note)
+    if to_status == MeasureStatus.DONE:
+        _evaluate_when_done(user=user, measure=measure)
     return measure
+
+
+def _evaluate_when_done(*, user: User, measure: Measure) -> None:
+    """A measure that ends gets its evaluation at once, when it has a place and enough days to compare; otherwise
+    it can still be evaluated on demand later."""
+    from samverkan.plan.evaluation import measure_evaluate
+
+    try:
+        with transaction.atomic():
+            measure_evaluate(user=user, measure_id=measure.pk)
+    except (ValueError, ValidationError):
+        pass
 
 
 @transaction.atomic

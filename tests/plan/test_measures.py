@@ -834,3 +834,45 @@ def test_a_suggested_place_in_several_parts_becomes_one_outline(world):
         {"weekdays": [5], "start": "20:00", "end": "00:00"},
         {"weekdays": [6], "start": "00:00", "end": "04:00"},
     ]
+
+
+def test_a_measure_that_ends_is_evaluated_at_once(world):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from samverkan.incidents.models import FocusArea
+    from samverkan.plan.models import Evaluation
+    from samverkan.plan.services import measure_create, measure_set_status
+
+    user = world.users["kommun_samordnare"]
+    today = timezone.localdate()
+    measure = measure_create(
+        user=user,
+        municipality_id=world.ystad.pk,
+        title="Extra ronder i centrum",
+        focus_area_id=FocusArea.objects.get(code="trygghet").pk,
+        kind="situational",
+        term="short",
+        responsible_organisation_id=world.kommun.pk,
+        start=today - dt.timedelta(days=60),
+        area_ids=[world.ystad.areas.get(name="Centrum").pk],
+    )
+    measure_set_status(user=user, measure_id=measure.pk, to_status="ongoing")
+    measure_set_status(user=user, measure_id=measure.pk, to_status="done")
+    evaluation = Evaluation.objects.get(measure=measure)
+    assert evaluation.verdict == "too_little_data"
+    # Without a place there is nothing to compare: it ends all the same, to be evaluated later if ever.
+    placeless = measure_create(
+        user=user,
+        municipality_id=world.ystad.pk,
+        title="Föräldravandring",
+        focus_area_id=FocusArea.objects.get(code="droger").pk,
+        kind="social",
+        term="long",
+        responsible_organisation_id=world.kommun.pk,
+        start=today - dt.timedelta(days=60),
+    )
+    measure_set_status(user=user, measure_id=placeless.pk, to_status="ongoing")
+    assert measure_set_status(user=user, measure_id=placeless.pk, to_status="done").status == "done"
+    assert not Evaluation.objects.filter(measure=placeless).exists()
