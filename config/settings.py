@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "samverkan.imports",
     "samverkan.situation",
     "samverkan.plan",
+    "samverkan.public",
     "samverkan.api",
     "samverkan.core",
 ]
@@ -187,6 +188,11 @@ SAMVERKAN_PAGE_SIZE = int(os.environ.get("SAMVERKAN_PAGE_SIZE", "50"))
 SAMVERKAN_RATING_SCALE = [("green", _("Green")), ("yellow", _("Yellow")), ("red", _("Red"))]
 # How often the yearly situational picture that Lag (2023:196) requires is due again, in years.
 SAMVERKAN_YEARLY_INTERVAL_YEARS = int(os.environ.get("SAMVERKAN_YEARLY_INTERVAL_YEARS", "2"))
+
+# Public figures: counts below this are shown as "fewer than N"; months are published this many whole months after
+# they end.
+SAMVERKAN_PUBLIC_MIN_COUNT = int(os.environ.get("SAMVERKAN_PUBLIC_MIN_COUNT", "5"))
+SAMVERKAN_PUBLIC_DELAY_MONTHS = int(os.environ.get("SAMVERKAN_PUBLIC_DELAY_MONTHS", "1"))
 
 # Open311 GeoReport v2: API keys required for POST (empty: none), the municipalities taking requests (SCB codes;
 # empty: every municipality with an outline and a municipal organisation), rate limits per client address.

@@ -18,6 +18,7 @@ urlpatterns = [
     path("plan/", include("samverkan.plan.evaluation_urls")),
     path("plan/", include("samverkan.plan.urls")),
     path("overenskommelse/", include("samverkan.plan.agreement_urls")),
+    path("oppet/", include("samverkan.public.urls")),
     path("", include("samverkan.situation.urls")),
 ]
 
