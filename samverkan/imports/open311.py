@@ -25,20 +25,19 @@ import hmac
 import json
 import math
 import re
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
+from samverkan.core import throttle
 from samverkan.imports.models_open311 import PublicRequest, PublicRequestStatus
 from samverkan.imports.open311_services import (
     agency_names,
@@ -140,40 +139,11 @@ def _w3c(value: dt.datetime) -> str:
 # --- rate limits ----------------------------------------------------------------------------------------------------
 
 
-def _rate(name: str, default: str) -> tuple[int, int]:
-    value = getattr(settings, name, None) or default
-    try:
-        limit, seconds = (int(part) for part in str(value).split("/"))
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be 'REQUESTS/SECONDS', e.g. {default!r} (got {value!r})") from None
-    if limit < 1 or seconds < 1:
-        raise ImproperlyConfigured(f"{name} must be 'REQUESTS/SECONDS' with both above 0 (got {value!r})")
-    return limit, seconds
-
-
-def _client_address(request: HttpRequest) -> str:
-    # Behind a reverse proxy every client shares the proxy's address; SAMVERKAN_CLIENT_IP_HEADER names the META key
-    # (e.g. "HTTP_X_FORWARDED_FOR") the proxy sets, whose last entry is the one the proxy itself added.
-    header = getattr(settings, "SAMVERKAN_CLIENT_IP_HEADER", "")
-    value = request.META.get(header, "") if header else ""
-    return value.split(",")[-1].strip() or request.META.get("REMOTE_ADDR", "")
-
-
 def _retry_after(request: HttpRequest) -> int | None:
-    """Count this request in a fixed window per client address; the seconds to wait when over the limit."""
+    """Posts and reads have their own limits per client address; the seconds to wait when over the limit."""
     if request.method == "POST":
-        kind, (limit, window) = "post", _rate("SAMVERKAN_OPEN311_RATE", "10/600")
-    else:
-        kind, (limit, window) = "read", _rate("SAMVERKAN_OPEN311_READ_RATE", "120/60")
-    now = int(time.time())
-    key = f"open311:{kind}:{_client_address(request)}:{window}:{now // window}"
-    cache.add(key, 0, timeout=window + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window + 1)
-        count = 1
-    return window - now % window if count > limit else None
+        return throttle.retry_after(request, scope="open311:post", setting="SAMVERKAN_OPEN311_RATE", default="10/600")
+    return throttle.retry_after(request, scope="open311:read", setting="SAMVERKAN_OPEN311_READ_RATE", default="120/60")
 
 
 # --- the endpoint wrapper -------------------------------------------------------------------------------------------

@@ -27,9 +27,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_safe
 
+from samverkan.core import throttle
 from samverkan.imports.models_open311 import TOKEN_ALPHABET, TOKEN_LENGTH, new_token
 from samverkan.imports.open311_services import jurisdictions, public_categories, public_request_create
-from samverkan.public import throttle
 from samverkan.public.forms import COMMENT_MAX_CHARS, HONEYPOT, UnsafePlaceForm
 from samverkan.public.selectors import municipality_public
 

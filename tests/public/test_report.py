@@ -13,9 +13,10 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
+from samverkan.core import throttle
 from samverkan.imports.models_open311 import PublicRequest, PublicRequestStatus
 from samverkan.incidents.models import Incident
-from samverkan.public import report_views, throttle
+from samverkan.public import report_views
 from samverkan.public.forms import COMMENT_MAX_CHARS
 from tests.factories import SIMRISHAMN, YSTAD
 

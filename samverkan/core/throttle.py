@@ -4,8 +4,8 @@ One cache ``add`` and one ``incr`` a request and no database, so a flood is refu
 site stays quick for everyone else. A fixed window lets a client send up to twice the limit across a window's
 edge; that is fine for turning floods into refusals.
 
-The client's address and the ``"REQUESTS/SECONDS"`` settings are read as the Open311 endpoint reads them, so a
-proxy set up for one (``SAMVERKAN_CLIENT_IP_HEADER``) works for both. The limit holds across server processes only
+Used by the Open311 endpoint and the public report form, so a proxy set up once (``SAMVERKAN_CLIENT_IP_HEADER``)
+works for both. The limit holds across server processes only
 when they share a cache (e.g. Redis); with Django's default local-memory cache each process counts on its own.
 """
 
@@ -14,13 +14,30 @@ from __future__ import annotations
 import hashlib
 import time
 
+from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
-from samverkan.imports.open311 import _client_address as client_address
-from samverkan.imports.open311 import _rate as rate
 
-__all__ = ["client_address", "rate", "retry_after"]
+def rate(name: str, default: str) -> tuple[int, int]:
+    """``(requests, seconds)`` from a ``"REQUESTS/SECONDS"`` setting (``default`` when unset)."""
+    value = getattr(settings, name, None) or default
+    try:
+        limit, seconds = (int(part) for part in str(value).split("/"))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be 'REQUESTS/SECONDS', e.g. {default!r} (got {value!r})") from None
+    if limit < 1 or seconds < 1:
+        raise ImproperlyConfigured(f"{name} must be 'REQUESTS/SECONDS' with both above 0 (got {value!r})")
+    return limit, seconds
+
+
+def client_address(request: HttpRequest) -> str:
+    # Behind a reverse proxy every client shares the proxy's address; SAMVERKAN_CLIENT_IP_HEADER names the META key
+    # (e.g. "HTTP_X_FORWARDED_FOR") the proxy sets, whose last entry is the one the proxy itself added.
+    header = getattr(settings, "SAMVERKAN_CLIENT_IP_HEADER", "")
+    value = request.META.get(header, "") if header else ""
+    return value.split(",")[-1].strip() or request.META.get("REMOTE_ADDR", "")
 
 
 def retry_after(request: HttpRequest, *, scope: str, setting: str, default: str) -> int | None:
