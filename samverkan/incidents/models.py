@@ -70,6 +70,16 @@ class Category(models.Model):
     valid_from = models.DateField(_("valid from"), default=dt.date(2000, 1, 1))
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
     ordering = models.PositiveSmallIntegerField(default=0)
+    # Gallring: raw reports of this category are anonymised this many months after they occurred. Empty: the
+    # setting SAMVERKAN_RETENTION_MONTHS applies.
+    retention_months = models.PositiveSmallIntegerField(
+        _("kept in full for (months)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Empty: the site's default. After this, free text and reporter are removed and the place coarsened."
+        ),
+    )
 
     objects = CategoryQuerySet.as_manager()
 
@@ -177,6 +187,11 @@ class Incident(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # Set by gallring (retention): free text and reporter removed, place coarsened; counts keep the report.
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True, editable=False)
+    # A key the form or API client chooses once per report, so that re-sending after a lost answer (a dropped
+    # connection, a database restart) finds the report already saved instead of saving it twice.
+    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-occurred_from", "-id"]
