@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -64,6 +65,11 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "template_partials",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
     "samverkan.accounts",
     "samverkan.places",
     "samverkan.incidents",
@@ -73,19 +79,26 @@ INSTALLED_APPS = [
     "samverkan.public",
     "samverkan.api",
     "samverkan.core",
+    "samverkan.audit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "samverkan.core.middleware.RequestLogMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "samverkan.core.middleware.SwedishByDefaultLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "samverkan.core.middleware.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lock-out raised during log-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -160,20 +173,100 @@ MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
-SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(60 * 60 * 10)))
+# Sessions: a session ends after SESSION_IDLE_SECONDS without a request (default 2 hours; every request renews
+# it), and at the latest when the browser closes.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(60 * 60 * 2)))
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if not SECURE_SSL_REDIRECT:
+        # Behind a proxy that redirects to HTTPS itself; Django's check cannot see that.
+        SILENCED_SYSTEM_CHECKS = ["security.W008"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Uploads: imports are the only files users send. Bigger bodies are refused before they are read.
+SAMVERKAN_UPLOAD_MAX_BYTES = int(os.environ.get("SAMVERKAN_UPLOAD_MAX_BYTES", str(100 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("SAMVERKAN_FORM_MAX_BYTES", str(2 * 1024 * 1024)))
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
+
+# Caches: rate limits and log-in lock-outs hold across server processes only when they share a cache. In production
+# set SAMVERKAN_CACHE_URL (e.g. redis://127.0.0.1:6379/1); the default is each process's own memory.
+_CACHE_URL = os.environ.get("SAMVERKAN_CACHE_URL", "")
+if _CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}}
+elif _CACHE_URL:
+    raise ImproperlyConfigured(f"SAMVERKAN_CACHE_URL must be a redis:// address (got {_CACHE_URL!r})")
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Rate limits per client address, "REQUESTS/SECONDS" (see samverkan.core.throttle): log-in attempts, reports sent,
+# exports and imports; over the limit the answer is 429 with a page that says when to try again.
+SAMVERKAN_LOGIN_RATE = os.environ.get("SAMVERKAN_LOGIN_RATE", "20/300")
+SAMVERKAN_REPORT_RATE = os.environ.get("SAMVERKAN_REPORT_RATE", "60/600")
+SAMVERKAN_EXPORT_RATE = os.environ.get("SAMVERKAN_EXPORT_RATE", "30/600")
+SAMVERKAN_IMPORT_RATE = os.environ.get("SAMVERKAN_IMPORT_RATE", "30/600")
+
+# Content-Security-Policy: no inline script anywhere, inline styles only in the standalone documents (by hash).
+# Base-map tiles are the one outside source, when configured.
+_TILE_ORIGIN = ""
+if os.environ.get("SAMVERKAN_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"):
+    from urllib.parse import urlsplit
+
+    _tile = urlsplit(os.environ.get("SAMVERKAN_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"))
+    _TILE_ORIGIN = f"{_tile.scheme}://{_tile.netloc.replace('{s}', '*')}" if _tile.netloc else ""
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", *([_TILE_ORIGIN] if _TILE_ORIGIN else [])],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [SELF],
+        "frame-src": [SELF],
+    }
+}
+
+# Log-in: django-axes locks a user name + address out after AXES_FAILURE_LIMIT failed attempts, for AXES_COOLOFF
+# hours. Two-factor (TOTP) is required for everyone who can see police_restricted data and for administrators.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.5"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    [os.environ["SAMVERKAN_CLIENT_IP_HEADER"], "REMOTE_ADDR"]
+    if os.environ.get("SAMVERKAN_CLIENT_IP_HEADER")
+    else ["REMOTE_ADDR"]
+)
+SAMVERKAN_OTP_REQUIRED = env_bool("SAMVERKAN_OTP_REQUIRED", True)
+if PRODUCTION and not SAMVERKAN_OTP_REQUIRED:
+    raise ImproperlyConfigured("SAMVERKAN_OTP_REQUIRED cannot be off in production (SAMVERKAN_ENV=production)")
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Samverkan")
 
 # Base-map tiles: an empty value draws no tiles; pages then show our own area outlines only, which keeps the
 # product usable offline.
@@ -205,11 +298,31 @@ SAMVERKAN_OPEN311_CONTACT = os.environ.get("SAMVERKAN_OPEN311_CONTACT", "")
 SAMVERKAN_CLIENT_IP_HEADER = os.environ.get("SAMVERKAN_CLIENT_IP_HEADER", "")
 SAMVERKAN_CONTACT = os.environ.get("SAMVERKAN_CONTACT", "")
 
+# Gallring (retention): raw reports are anonymised this many months after they occurred, unless their category says
+# otherwise; raw import data (uploaded files' rows, Polisen's texts, citizen requests' contact details) is deleted
+# after SAMVERKAN_IMPORT_RAW_RETENTION_DAYS. Run `samverkan retention` (a dry run unless --apply) from a timer.
+SAMVERKAN_RETENTION_MONTHS = int(os.environ.get("SAMVERKAN_RETENTION_MONTHS", "36"))
+SAMVERKAN_IMPORT_RAW_RETENTION_DAYS = int(os.environ.get("SAMVERKAN_IMPORT_RAW_RETENTION_DAYS", "90"))
+# The grid, in metres, to which gallring coarsens a report's place.
+SAMVERKAN_RETENTION_GRID_METRES = int(os.environ.get("SAMVERKAN_RETENTION_GRID_METRES", "500"))
+
+# Logs: one JSON object per line (LOG_FORMAT=json, the production default) or plain text. Request lines carry the
+# method, the URL's route pattern (never its query string or ids), status, duration and the user's id — no names,
+# addresses or report texts.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "samverkan.core.logging.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django's own request warnings repeat the full path with its query string; our request log replaces them.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+    },
 }

@@ -3,8 +3,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 from samverkan.api.api import api
+from samverkan.core.views import health
 
 urlpatterns = [
+    path("health/", health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

@@ -40,17 +40,20 @@ def client_address(request: HttpRequest) -> str:
     return value.split(",")[-1].strip() or request.META.get("REMOTE_ADDR", "")
 
 
-def retry_after(request: HttpRequest, *, scope: str, setting: str, default: str) -> int | None:
-    """Count this request against ``scope``'s limit for its client address; the seconds to wait when over it.
+def retry_after(
+    request: HttpRequest, *, scope: str, setting: str, default: str, identity: str | None = None
+) -> int | None:
+    """Count this request against ``scope``'s limit for its client; the seconds to wait when over it.
 
-    ``setting`` names the ``"REQUESTS/SECONDS"`` setting (``default`` when unset). Returns None while within the
-    limit.
+    The client is ``identity`` when given (e.g. a logged-in user, so colleagues behind one office address do not
+    share a limit), else the client address. ``setting`` names the ``"REQUESTS/SECONDS"`` setting (``default`` when
+    unset). Returns None while within the limit.
     """
     limit, window = rate(setting, default)
     now = int(time.time())
     # Hashed: cache keys then have a safe length and alphabet whatever a proxy header holds, and a cache dump
     # lists no addresses.
-    address = hashlib.sha256(client_address(request).encode()).hexdigest()[:32]
+    address = hashlib.sha256((identity or client_address(request)).encode()).hexdigest()[:32]
     key = f"throttle:{scope}:{address}:{window}:{now // window}"
     cache.add(key, 0, timeout=window + 1)
     try:

@@ -25,6 +25,7 @@ from samverkan.accounts.access import (
     agreements_visible_to,
     plan_municipality_ids,
 )
+from samverkan.core.csp import document_response
 from samverkan.incidents.models import FocusArea
 from samverkan.places.models import Municipality
 from samverkan.plan import agreement_services as services
@@ -177,7 +178,7 @@ def _flat(form: forms.Form) -> str:
 def followup(request: HttpRequest, agreement_id: int) -> HttpResponse:
     """The follow-up report of the agreement period as a standalone accessible HTML document."""
     agreement = access_agreement_by_id(request.user, agreement_id, Action.VIEW)
-    return HttpResponse(services.followup_html(agreement))
+    return document_response(services.followup_html(agreement))
 
 
 @login_required

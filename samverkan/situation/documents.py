@@ -114,6 +114,7 @@ def document_context(snapshot, *, pdf: bool = False) -> dict[str, Any]:
         "top_areas": picture.get("top_areas") or [],
         "near_repeat": picture.get("near_repeat") or {},
         "ratings": rating_rows(snapshot.ratings or []),
+        "rating_colours": sorted(RATING_COLOURS.items()),
         "assessment": snapshot.assessment,
         "decisions": snapshot.decisions,
         "yearly": yearly_view(picture.get("yearly")),

@@ -23,6 +23,7 @@ from samverkan.accounts.access import (
     snapshots_visible_to,
 )
 from samverkan.analysis.temporal import compare_to_baseline
+from samverkan.core.csp import document_response
 from samverkan.incidents.selectors import incidents_waiting_for_review, weekly_counts_by_focus_area
 from samverkan.places.models import Area, Municipality
 from samverkan.situation import render as charts
@@ -219,7 +220,7 @@ def snapshot_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
 def snapshot_document(request: HttpRequest, snapshot_id: int) -> HttpResponse:
     """The saved picture as a standalone accessible HTML document (the same one that is printed to PDF)."""
     snapshot = access_snapshot_by_id(request.user, snapshot_id)
-    return HttpResponse(snapshot_html(snapshot))
+    return document_response(snapshot_html(snapshot))
 
 
 @login_required
