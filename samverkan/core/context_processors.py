@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.http import HttpRequest
 
-from samverkan.accounts.access import Action, can, can_see_pictures
+from samverkan.accounts.access import Action, can, can_search_audit, can_see_pictures
 from samverkan.incidents.models import Incident, Source
 
 
@@ -14,5 +14,6 @@ def site(request: HttpRequest) -> dict[str, object]:
         "nav_can_review": can(user, Action.REVIEW),
         "nav_can_import": can(user, Action.IMPORT),
         "nav_can_picture": can_see_pictures(user),
+        "nav_can_audit": can_search_audit(user),
         "demo_data": Incident.objects.filter(source=Source.DEMO).exists(),
     }
