@@ -18,6 +18,62 @@ def _fast_password_hashing(request):
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture
+def unverified_sessions():
+    """Ask for this to test the half-finished log-in: ``force_login`` then leaves the second factor to be given."""
+
+
+@pytest.fixture(autouse=True)
+def _verified_sessions(request, monkeypatch):
+    """``Client.force_login`` also gives the second factor, for the users who need one; ``Client.login`` works with
+    django-axes' backend.
+
+    Most tests log in with ``force_login`` to test what comes after the log-in, which for police and administrators
+    includes the second factor: the session is verified the way ``django_otp.login`` does it. Tests of the
+    unverified state ask for ``unverified_sessions`` or log in through the pages.
+    """
+    from django.test import Client
+
+    original_force_login = Client.force_login
+    original_login = Client.login
+    verify = "unverified_sessions" not in request.fixturenames
+
+    def force_login(self, user, backend=None):
+        original_force_login(self, user, backend)
+        if verify:
+            _verify_session(self, user)
+
+    def login(self, **credentials):
+        # Axes needs the request (for the client address) that Client.login does not pass to authenticate().
+        if "request" not in credentials:
+            from django.http import HttpRequest
+
+            credentials["request"] = HttpRequest()
+            credentials["request"].META["REMOTE_ADDR"] = "127.0.0.1"
+        return original_login(self, **credentials)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+    monkeypatch.setattr(Client, "login", login)
+
+
+def _verify_session(client, user) -> None:
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from samverkan.accounts.models import User
+    from samverkan.accounts.otp import needs_second_factor
+
+    # A fresh copy: the access funnel caches memberships on the user object, which the test may still change.
+    if not needs_second_factor(User.objects.get(pk=user.pk)):
+        return
+    device = TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user_id=user.pk, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
 @dataclass
 class World:
     ystad: Any

@@ -137,6 +137,11 @@ def access_incident_by_id(user: User | AnonymousUser | None, incident_id: object
         raise Http404("No such report") from None
 
 
+def sees_police_restricted(user: User | AnonymousUser | None) -> bool:
+    """Whether any membership can show the user ``police_restricted`` reports: one in a police organisation."""
+    return any(g.is_police for g in grants_for(user))
+
+
 def can(user: User | AnonymousUser | None, action: Action) -> bool:
     """Whether the user may perform ``action`` on anything at all (used to show or hide buttons)."""
     return any(g.allows(action) and g.municipality_ids for g in grants_for(user))
@@ -222,8 +227,9 @@ def access_public_request_by_id(user: User | AnonymousUser | None, request_id: o
         raise Http404("No such request") from None
 
 
-def snapshots_visible_to(user: User | AnonymousUser | None):
+def snapshots_visible_to(user: User | AnonymousUser | None, action: Action = Action.VIEW):
     """Saved pictures of the municipalities the user may view; police views only through a police grant there.
+    With ``Action.EDIT``: those the user may add a version to (readers of the steering group only read).
 
     Reporters, who see only their own reports, see no pictures.
     """
@@ -232,7 +238,7 @@ def snapshots_visible_to(user: User | AnonymousUser | None):
     shared: set[int] = set()
     police: set[int] = set()
     for g in grants_for(user):
-        if not g.allows(Action.VIEW) or g.role in OWN_ONLY_ROLES:
+        if not g.allows(action) or g.role in OWN_ONLY_ROLES:
             continue
         shared |= g.municipality_ids
         if g.is_police:
@@ -242,12 +248,12 @@ def snapshots_visible_to(user: User | AnonymousUser | None):
     )
 
 
-def access_snapshot_by_id(user: User | AnonymousUser | None, snapshot_id: object):
+def access_snapshot_by_id(user: User | AnonymousUser | None, snapshot_id: object, action: Action = Action.VIEW):
     from samverkan.situation.models import Snapshot
 
     try:
         return (
-            snapshots_visible_to(user)
+            snapshots_visible_to(user, action)
             .select_related("municipality", "area", "created_by")
             .get(pk=int(str(snapshot_id)))
         )
@@ -255,11 +261,14 @@ def access_snapshot_by_id(user: User | AnonymousUser | None, snapshot_id: object
         raise Http404("No such picture") from None
 
 
-def picture_views_allowed(user: User | AnonymousUser | None, municipality_id: int) -> list[str]:
-    """Which renderings of a municipality's picture the user may build: none, shared, or shared and police."""
+def picture_views_allowed(
+    user: User | AnonymousUser | None, municipality_id: int, action: Action = Action.VIEW
+) -> list[str]:
+    """Which renderings of a municipality's picture the user may build (with ``Action.EDIT``: save): none, shared,
+    or shared and police."""
     views: list[str] = []
     for g in grants_for(user):
-        if municipality_id not in g.municipality_ids or not g.allows(Action.VIEW) or g.role in OWN_ONLY_ROLES:
+        if municipality_id not in g.municipality_ids or not g.allows(action) or g.role in OWN_ONLY_ROLES:
             continue
         if "shared" not in views:
             views.append("shared")
@@ -328,3 +337,39 @@ def access_meeting_by_id(user: User | AnonymousUser | None, meeting_id: object, 
     from samverkan.plan.models import Meeting
 
     return _plan_object(Meeting, user, meeting_id, action)
+
+
+# --- the audit log ----------------------------------------------------------------------------------------------
+# Samordnare and admins search it: the events of the municipalities their organisations cover, the events about
+# their organisations (memberships, users, tokens) and the events of their colleagues; events about police-only
+# reports only through a police membership. Nobody changes it.
+
+AUDIT_ROLES = frozenset({Role.SAMORDNARE, Role.ADMIN})
+
+
+def can_search_audit(user: User | AnonymousUser | None) -> bool:
+    return any(g.role in AUDIT_ROLES for g in grants_for(user))
+
+
+def audit_events_visible_to(user: User | AnonymousUser | None):
+    from samverkan.audit.models import AuditEvent
+
+    scopes = []
+    for g in grants_for(user):
+        if g.role not in AUDIT_ROLES:
+            continue
+        organisation = f",{g.organisation_id},"
+        q = (
+            Q(municipality_id__in=g.municipality_ids)
+            | Q(organisation_ids__contains=organisation)
+            | Q(actor_organisation_ids__contains=organisation)
+        )
+        if not g.is_police:
+            q &= Q(restricted=False)
+        scopes.append(q)
+    if not scopes:
+        return AuditEvent.objects.none()
+    combined = scopes[0]
+    for s in scopes[1:]:
+        combined |= s
+    return AuditEvent.objects.filter(combined)

@@ -1,7 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from samverkan.accounts.models import ApiToken, Membership, Organisation, User
+from samverkan.accounts.otp import second_factor_remove
 
 
 class MembershipInline(admin.TabularInline):
@@ -13,6 +16,24 @@ class MembershipInline(admin.TabularInline):
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     inlines = [MembershipInline]
+    actions = ["remove_second_factor"]
+
+    @admin.action(description=_("Remove two-factor devices (the user sets up a new app at the next log-in)"))
+    def remove_second_factor(self, request, queryset):
+        # For a lost phone: the user's app and backup codes stop working at once.
+        users = list(queryset)
+        for user in users:
+            second_factor_remove(user=user)
+        self.message_user(
+            request,
+            ngettext(
+                "Removed the two-factor devices of %(count)d user.",
+                "Removed the two-factor devices of %(count)d users.",
+                len(users),
+            )
+            % {"count": len(users)},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Organisation)

@@ -13,6 +13,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import F
+from django.test import RequestFactory
 from django.utils import timezone
 from shapely.geometry import shape
 
@@ -367,8 +368,10 @@ def test_users_log_in_with_the_demo_password_and_have_the_described_memberships(
     }
     assert set(Membership.objects.values_list("user__username", "organisation__name", "role")) == expected
     for username, _, _ in expected:
-        assert authenticate(username=username, password="samverkan-demo") is not None, username
-        assert authenticate(username=username, password="wrong password") is None
+        # django-axes' backend needs the request (for the client address).
+        request = RequestFactory().post("/accounts/login/")
+        assert authenticate(request, username=username, password="samverkan-demo") is not None, username
+        assert authenticate(request, username=username, password="wrong password") is None
         assert username in out
     admin = User.objects.get(username="admin")
     assert admin.is_staff and admin.is_superuser

@@ -7,10 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
-from samverkan.accounts.models import Role
+from samverkan.accounts.models import Role, User
+from samverkan.accounts.otp import second_factor_applies
 from samverkan.core.demo import synth
 from samverkan.core.demo.load import DEFAULT_INCIDENTS, DEFAULT_SEED, DEMO_PASSWORD, USERS, Changes, demo_load
 from samverkan.incidents.models import Incident, Source
@@ -82,3 +84,17 @@ class Command(BaseCommand):
         for username, organisation, role in USERS:
             label = Role(role).label
             self.stdout.write(f"  {username:<12} {role:<11} ({label}) at {organisation}")
+        self._report_two_factor()
+
+    def _report_two_factor(self) -> None:
+        # Police members and administrators log in with a code from an authenticator app as well, when it is on.
+        users = User.objects.filter(username__in=[name for name, _, _ in USERS]).order_by("username")
+        needing = [u.username for u in users if second_factor_applies(u)]
+        who = " and ".join(needing) or "nobody"
+        if settings.SAMVERKAN_OTP_REQUIRED:
+            self.stdout.write(f"Two-factor log-in is on: {who} set up an authenticator app at their first log-in.")
+        else:
+            self.stdout.write(
+                "Two-factor log-in is off in this demo (SAMVERKAN_OTP_REQUIRED=false). To try it, start the server "
+                f"with SAMVERKAN_OTP_REQUIRED=true; {who} then set up an authenticator app at their first log-in."
+            )
