@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import django_filters
 from django import forms
 from django.utils import timezone
@@ -48,6 +50,9 @@ class IncidentForm(forms.Form):
     sensitivity = forms.ChoiceField(label=_("Who may see it"), choices=Sensitivity.choices, initial=Sensitivity.SHARED)
     # Set when the reporter has seen the personal-data warning and chooses to send anyway.
     confirm_personal_data = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # One key per filled-in form: sending it again (after a lost answer or a double click) finds the saved report.
+    # Optional, so a page rendered before the key existed can still be sent.
+    submission_key = forms.UUIDField(required=False, widget=forms.HiddenInput(attrs={"autocomplete": "off"}))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -61,7 +66,11 @@ class IncidentForm(forms.Form):
     @classmethod
     def initial_for(cls, incident: Incident | None = None) -> dict[str, object]:
         if incident is None:
-            return {"occurred_from": timezone.localtime().replace(second=0, microsecond=0), "severity": 1}
+            return {
+                "occurred_from": timezone.localtime().replace(second=0, microsecond=0),
+                "severity": 1,
+                "submission_key": uuid.uuid4(),
+            }
         return {
             "category": incident.category_id,
             "lat": incident.lat,
@@ -75,6 +84,11 @@ class IncidentForm(forms.Form):
             "fault_reported": incident.fault_reported,
             "sensitivity": incident.sensitivity,
         }
+
+    def renew_submission_key(self) -> None:
+        """Render the form again with a fresh key, for when the one sent cannot be used."""
+        self.data = self.data.copy()
+        self.data["submission_key"] = str(uuid.uuid4())
 
     def service_kwargs(self) -> dict[str, object]:
         d = self.cleaned_data

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -83,6 +84,23 @@ def _check_times(occurred_from: dt.datetime, occurred_to: dt.datetime | None) ->
         raise ValidationError({"occurred_to": _("The end of the time window is before its start.")})
 
 
+def incident_submitted_with(*, user: User, submission_key: uuid.UUID) -> Incident | None:
+    """The report that ``user`` already sent with this submission key, or None.
+
+    A key that belongs to someone else's report is refused without showing that report.
+    """
+    earlier = Incident.objects.filter(submission_key=submission_key).first()
+    if earlier is not None and earlier.reporter_id != user.pk:
+        raise ValidationError(
+            {
+                "submission_key": _(
+                    "This report has already been sent from another account. Check the details and send it again."
+                )
+            }
+        )
+    return earlier
+
+
 @transaction.atomic
 def incident_create(
     *,
@@ -102,12 +120,18 @@ def incident_create(
     source: str = Source.FORM,
     external_id: str | None = None,
     organisation_id: int | None = None,
+    submission_key: uuid.UUID | None = None,
 ) -> Incident:
     """Record a report made by ``user``.
 
     The point decides the municipality; the areas it falls in are assigned now, against the areas valid when it
     happened. Personal data found in the description is stored as findings so the report waits for redaction.
+
+    A report sent again with the same ``submission_key`` (a retry after a lost answer) is not saved twice: the one
+    saved first is returned, also when both copies arrive at the same moment.
     """
+    if submission_key is not None and (earlier := incident_submitted_with(user=user, submission_key=submission_key)):
+        return earlier
     _check_times(occurred_from, occurred_to)
     local_day = timezone.localdate(occurred_from)
     _check_category(user, category, local_day)
@@ -136,9 +160,21 @@ def incident_create(
         source=source,
         external_id=external_id,
         personal_data_flags=[f.as_dict() for f in screen(description.strip())],
+        submission_key=submission_key,
     )
-    incident.full_clean(exclude=["x", "y", "areas"])
-    incident.save()
+    # The key's uniqueness is left to the database: only the failed insert tells reliably that a copy sent at the
+    # same moment won.
+    incident.full_clean(exclude=["x", "y", "areas", "submission_key"])
+    try:
+        with transaction.atomic():
+            incident.save()
+    except IntegrityError:
+        if submission_key is None:
+            raise
+        earlier = incident_submitted_with(user=user, submission_key=submission_key)
+        if earlier is None:
+            raise
+        return earlier
     if precision != Precision.MUNICIPALITY:
         incident.areas.set(
             area_ids_containing(municipality_id=placement.municipality_id, lon=[lon], lat=[lat], on=local_day)[0]
@@ -166,6 +202,10 @@ def incident_update(
 ) -> Incident:
     """Edit a report through the access funnel (a reporter only while it is new)."""
     incident = access_incident_by_id(user, incident_id, Action.EDIT)
+    if incident.anonymised_at is not None:
+        # Its place is a grid cell's centre now; an edit would re-assign areas from that and shift the counts that
+        # gallring promised to keep.
+        raise ValidationError(_("This report has been anonymised (gallring) and can no longer be changed."))
     before = (incident.municipality_id, timezone.localdate(incident.occurred_from))
     _check_times(occurred_from, occurred_to)
     local_day = timezone.localdate(occurred_from)

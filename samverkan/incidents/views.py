@@ -11,9 +11,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from samverkan.accounts.access import Action, access_incident_by_id, areas_visible_to, can, municipalities_visible_to
+from samverkan.audit.services import record_restricted_list, record_restricted_read
 from samverkan.incidents import services
 from samverkan.incidents.forms import IncidentFilter, IncidentForm, ReviewForm
 from samverkan.incidents.screening import KIND_LABELS, highlight_segments, screen
@@ -22,9 +24,13 @@ from samverkan.incidents.services import TRANSITIONS
 
 
 def _form_errors_from(form, exc: ValidationError) -> None:
+    if not hasattr(exc, "error_dict"):
+        for error in exc.messages:
+            form.add_error(None, error)
+        return
     for field, errors in exc.message_dict.items():
         target = field if field in form.fields else None
-        if field in {"location"}:
+        if field in {"location", "submission_key"}:
             target = None
         for error in errors:
             form.add_error(target, error)
@@ -36,6 +42,7 @@ def _map_context(user) -> dict[str, object]:
 
 
 @login_required
+@never_cache  # the page carries a one-time submission key; the back button must not bring the same one back
 @require_http_methods(["GET", "POST"])
 def incident_create(request: HttpRequest) -> HttpResponse:
     if not can(request.user, Action.CREATE):
@@ -53,8 +60,14 @@ def incident_create(request: HttpRequest) -> HttpResponse:
                 form.is_valid()
             else:
                 try:
-                    incident = services.incident_create(user=request.user, **form.service_kwargs())
+                    incident = services.incident_create(
+                        user=request.user,
+                        submission_key=form.cleaned_data.get("submission_key"),
+                        **form.service_kwargs(),
+                    )
                 except ValidationError as exc:
+                    if "submission_key" in exc.message_dict:
+                        form.renew_submission_key()
                     _form_errors_from(form, exc)
                 else:
                     if incident.personal_data_flags:
@@ -90,6 +103,7 @@ def incident_edit(request: HttpRequest, incident_id: int) -> HttpResponse:
                 messages.success(request, _("The report has been updated."))
                 return redirect("incidents:detail", incident_id=incident.pk)
     else:
+        record_restricted_read(request, incident)
         form = IncidentForm(initial=IncidentForm.initial_for(incident), user=request.user)
     context = {
         "form": form,
@@ -110,6 +124,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     filtered = filterset.qs.distinct() if filterset.is_bound and filterset.is_valid() else qs
     paginator = Paginator(filtered.order_by("-occurred_from", "-id"), settings.SAMVERKAN_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
+    record_restricted_list(request, page)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"filter": filterset, "page": page, "query": query.urlencode()}
@@ -120,13 +135,14 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = access_incident_by_id(request.user, incident_id, Action.VIEW)
+    record_restricted_read(request, incident)
     may_review = _may(request.user, incident, Action.REVIEW) and bool(TRANSITIONS.get(incident.status))
     context = {
         "incident": incident,
         "segments": highlight_segments(incident.description, incident.personal_data_flags),
         "finding_labels": {k: str(v) for k, v in KIND_LABELS.items()},
         "review_form": ReviewForm(incident=incident) if may_review else None,
-        "may_edit": _may(request.user, incident, Action.EDIT),
+        "may_edit": incident.anonymised_at is None and _may(request.user, incident, Action.EDIT),
         "changes": incident.status_changes.select_related("changed_by"),
         "areas": incident.areas.all(),
         **_map_context(request.user),

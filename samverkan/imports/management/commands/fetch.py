@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from samverkan.audit.services import record_import
 from samverkan.imports import polisen
 from samverkan.imports.base import ImportFailed, command_error
 from samverkan.imports.progress import terminal_progress
@@ -66,5 +67,7 @@ class Command(BaseCommand):
             raise CommandError(f"{exc} Inget importerades.", returncode=1) from None
         except ImportFailed as exc:
             raise command_error(exc, self.stderr) from None
+        if not summary.dry_run:
+            record_import(kind="polisen_fetch", counts=summary.as_dict(), via="command", actor=None)
         for line in summary.lines():
             self.stdout.write(line)

@@ -3,15 +3,18 @@
 
 Each source module (``samverkan/imports/cli_<source>.py``) provides ``add_arguments(parser)`` and
 ``handle(options, stdout, stderr) -> ImportSummary``. Bad input ends with the errors listed and exit code 2;
-nothing is written then.
+nothing is written then. A database that fails during the import (a restart, a lost connection) ends it with a
+one-line message and exit code 1; the import's single transaction is rolled back, so running it again is safe.
 """
 
 from __future__ import annotations
 
 import importlib
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import InterfaceError, OperationalError
 
+from samverkan.audit.services import record_import
 from samverkan.imports.base import ImportFailed, command_error
 
 SOURCES = {
@@ -42,5 +45,13 @@ class Command(BaseCommand):
             summary = module.handle(options, self.stdout, self.stderr)
         except ImportFailed as exc:
             raise command_error(exc, self.stderr) from None
+        except (OperationalError, InterfaceError) as exc:
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CommandError(
+                f"Importen avbröts av ett databasfel: {detail}. En avbruten import sparar ingenting; "
+                "kör den igen när databasen svarar."
+            ) from None
+        if not summary.dry_run:
+            record_import(kind=options["source"], counts=summary.as_dict(), via="command", actor=None)
         for line in summary.lines():
             self.stdout.write(line)
