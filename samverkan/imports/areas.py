@@ -117,12 +117,18 @@ def _find_municipality(value: str, lookup: dict[str, Municipality]) -> Municipal
     return lookup.get(value) or lookup.get(value.casefold())
 
 
+# GDAL hands the text over as it is in the file, and GeoJSON is UTF-8 by definition (RFC 7946).
+_NOT_UTF8 = "Texten i filen är inte kodad som UTF-8 (t.ex. sparad som Windows-1252). Spara filen som UTF-8."
+
+
 def _open(path: Path, layer: str | None) -> tuple[dict[str, Any], np.ndarray, list[np.ndarray], str]:
     """Meta data, WKB geometries, field arrays and driver of the layer; raises ImportFailed when unreadable."""
     if not path.is_file():
         raise ImportFailed([RowError(None, None, f"Filen finns inte: {path}")])
     try:
         layers = pyogrio.list_layers(path)
+    except UnicodeDecodeError:
+        raise ImportFailed([RowError(None, None, _NOT_UTF8)]) from None
     except (RuntimeError, OSError) as exc:
         raise ImportFailed(
             [RowError(None, None, f"Filen kunde inte läsas som GeoJSON eller GeoPackage ({exc}).")]
@@ -139,6 +145,8 @@ def _open(path: Path, layer: str | None) -> tuple[dict[str, Any], np.ndarray, li
     try:
         info = pyogrio.read_info(path, layer=layer)
         meta, _fids, geometry, field_data = pyogrio.raw.read(path, layer=layer, force_2d=True)
+    except UnicodeDecodeError:
+        raise ImportFailed([RowError(None, None, _NOT_UTF8)]) from None
     except (RuntimeError, OSError) as exc:
         raise ImportFailed([RowError(None, None, f"Filen kunde inte läsas ({exc}).")]) from None
     return meta, geometry, list(field_data), str(info.get("driver") or "")
@@ -282,6 +290,19 @@ def read_area_file(
 
     geoms = np.empty(n, dtype=object)
     geoms[usable] = _to_wgs84(np.asarray(raw[usable]), crs) if usable.any() else []
+    if usable.any():
+        # NaN hides from the bounds below and makes GEOS fail later; a failed reprojection gives Infinity.
+        coordinates, owner = shapely.get_coordinates(np.asarray(geoms[usable]), return_index=True)
+        for i in np.flatnonzero(usable)[np.unique(owner[~np.isfinite(coordinates).all(axis=1)])]:
+            errors.append(
+                RowError(
+                    int(i) + 1,
+                    None,
+                    "Geometrin har koordinater som inte är ändliga tal (NaN eller oändliga), i filen eller efter "
+                    "omräkningen från filens koordinatsystem.",
+                )
+            )
+            usable[i] = False
     bounds = np.full((n, 4), np.nan)
     if usable.any():
         bounds[usable] = shapely.bounds(np.asarray(geoms[usable]))

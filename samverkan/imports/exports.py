@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from samverkan.accounts.access import areas_visible_to
+from samverkan.audit.services import record_export
 from samverkan.incidents.forms import IncidentFilter
 from samverkan.incidents.models import Incident, Precision, Sensitivity, Source, Status
 from samverkan.incidents.screening import redact
@@ -365,6 +366,7 @@ def incidents_csv(request: HttpRequest) -> HttpResponse:
     if isinstance(qs, HttpResponse):
         return qs
     _log_export(request, "csv")
+    record_export(request, kind="csv", queryset=qs)
     return _attachment(csv_chunks(export_row_chunks(qs)), extension="csv", content_type="text/csv; charset=utf-8")
 
 
@@ -375,4 +377,5 @@ def incidents_geojson(request: HttpRequest) -> HttpResponse:
     if isinstance(qs, HttpResponse):
         return qs
     _log_export(request, "geojson")
+    record_export(request, kind="geojson", queryset=qs)
     return _attachment(geojson_chunks(export_row_chunks(qs)), extension="geojson", content_type="application/geo+json")

@@ -140,6 +140,10 @@ def parse_mapping(text: str, *, name: str = "mappningen") -> Mapping:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ImportFailed([RowError(None, None, f"{name} är inte giltig TOML: {exc}")]) from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise ImportFailed(
+            [RowError(None, None, f"{name} är inte giltig TOML: listor eller tabeller i för många nivåer")]
+        ) from None
     problems: list[str] = []
     mapping = _check(data, problems)
     if problems:
@@ -159,6 +163,9 @@ def _text(
     value = data[key]
     if not isinstance(value, str) or not value.strip():
         problems.append(f"{label} ska vara en text inom citattecken, inte {value!r}")
+        return None
+    if "\x00" in value:  # TOML allows "\u0000"; no database stores it in text
+        problems.append(f"{label} innehåller ett nolltecken (\\u0000)")
         return None
     return value.strip()
 

@@ -267,7 +267,9 @@ def not_found(request: HttpRequest, path: str, fmt: str) -> HttpResponse:
 
 
 def _comma_list(params: QueryDict, name: str) -> list[str]:
-    return [part.strip() for value in params.getlist(name) for part in value.split(",") if part.strip()]
+    # Control characters (NUL, which PostgreSQL cannot compare) are in no code or id.
+    values = (_CONTROL_CHARACTERS.sub("", value) for value in params.getlist(name))
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
 def _parse_w3c(params: QueryDict, name: str, errors: dict[str, str]) -> dt.datetime | None:

@@ -86,6 +86,8 @@ _DATETIME = re.compile(
 _NAME_TIME = re.compile(r"\s*(\d{1,2})\s+([^\W\d_]+)\s+(\d{1,2})[.:](\d{2})(?!\d)")
 
 _MAX_LENGTHS = {"name": 500, "type": 200, "location.name": 200, "url": 500}
+# A location that names a county ("… län") is stored as the county, in a shorter column.
+_COUNTY_MAX = 100
 _CHUNK = 900  # ids per IN list: below SQLite's default limit of 999 parameters a query
 _WRITE_BATCH = 2000  # rows per progress step
 
@@ -100,7 +102,7 @@ def _fail(message: str, row: int | None = None) -> ImportFailed:
 def decode_events(data: bytes) -> list[tuple[int, Any]]:
     """The events in ``data`` as ``(row, value)`` pairs, where row is the position in a JSON array (1 = first event)
     or the line number in JSON Lines. Raises :class:`ImportFailed` for a broken gzip stream, an empty file, text that
-    is not UTF-8, and JSON that does not parse (naming the line and the position)."""
+    is not UTF-8, and JSON that does not parse (naming the line and the position) or nests too deeply."""
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
@@ -123,9 +125,11 @@ def decode_events(data: bytes) -> list[tuple[int, Any]]:
         ) from None
     if text.lstrip().startswith("["):
         try:
-            value = json.loads(text)
+            value = _loads(text)
         except json.JSONDecodeError as exc:
             raise _fail(_json_message(exc), row=exc.lineno) from None
+        except RecursionError:
+            raise _fail(_TOO_DEEP) from None
         return list(enumerate(value, start=1))
     return _json_lines(text)
 
@@ -137,15 +141,46 @@ def _json_lines(text: str) -> list[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            events.append((lineno, json.loads(line)))
+            events.append((lineno, _loads(line)))
         except json.JSONDecodeError as exc:
             message = _json_message(exc)
             if not events and not errors:
                 message += " Filen ska vara en JSON-lista ([…]) eller JSON Lines (ett JSON-objekt per rad)."
             errors.append(RowError(lineno, None, message))
+        except RecursionError:
+            errors.append(RowError(lineno, None, _TOO_DEEP))
     if errors:
         raise ImportFailed(errors)
     return events
+
+
+_TOO_DEEP = "JSON-värdet är för djupt nästlat (listor eller objekt i hundratals nivåer) för att vara en händelse."
+
+
+class _NotStorable:
+    """A number the JSON parser read but the database cannot store as JSON (NaN, Infinity, 1e999, a number of
+    thousands of digits); :func:`_unstorable` reports it with the event's row and the field."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text if len(text) <= 30 else f"{text[:12]}…({len(text)} tecken)"
+
+
+def _parse_float(text: str) -> float | _NotStorable:
+    value = float(text)
+    return value if value not in (float("inf"), float("-inf")) else _NotStorable(text)
+
+
+def _parse_int(text: str) -> int | _NotStorable:
+    try:
+        return int(text)
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+        return _NotStorable(text)
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_float=_parse_float, parse_int=_parse_int, parse_constant=_NotStorable)
 
 
 _JSON_MESSAGES = {
@@ -194,6 +229,9 @@ class EventData:
 
 
 _OFFSETS: dict[tuple[str, str, str], dt.tzinfo] = {}
+# Publication times outside these bounds are typing errors; they would also overflow date arithmetic at year 1 or 9999.
+_EARLIEST_PUBLISHED = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_CLOCK_SKEW = dt.timedelta(days=1)
 
 
 def parse_published(value: str) -> dt.datetime | None:
@@ -268,13 +306,51 @@ def _text(
     return value
 
 
+# Nesting of a real event: the event, its location. Deeper values are refused before they reach the database.
+_MAX_DEPTH = 20
+# Characters no database text or JSON column takes: NUL and halves of surrogate pairs ("\\ud800" in the JSON).
+_UNSTORABLE_CHARACTER = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def _unstorable(row: int, obj: Any) -> RowError | None:
+    """The first value of an event that cannot be stored as it is, named by its path ("location.gps", "x[2]").
+
+    Walks without recursion: the parser accepts nesting far deeper than Python's recursion limit."""
+    stack: list[tuple[str, Any, int]] = [("", obj, 0)]
+    while stack:
+        path, value, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            return RowError(row, path or None, f"är för djupt nästlat (högst {_MAX_DEPTH} nivåer).")
+        if isinstance(value, _NotStorable):
+            return RowError(row, path or None, f"talet {value.text} kan inte sparas (inget ändligt JSON-tal).")
+        if isinstance(value, str):
+            if match := _UNSTORABLE_CHARACTER.search(value):
+                return RowError(row, path or None, _character_message(match[0]))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if match := _UNSTORABLE_CHARACTER.search(key):
+                    return RowError(row, path or None, f"ett fältnamn {_character_message(match[0])}")
+                stack.append((f"{path}.{key}" if path else key, item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", item, depth + 1) for i, item in enumerate(value))
+    return None
+
+
+def _character_message(character: str) -> str:
+    if character == "\x00":
+        return "innehåller ett nolltecken (\\u0000), som inte kan sparas."
+    return f"innehåller ett ogiltigt tecken (\\u{ord(character):04x}, ett ensamt surrogattecken), som inte kan sparas."
+
+
 def check_event(row: int, obj: Any) -> tuple[EventData | None, list[RowError]]:
     """Check one event object; returns it read, or the errors (field names as in the JSON)."""
     if not isinstance(obj, dict):
         return None, [RowError(row, None, "händelsen ska vara ett JSON-objekt ({…}).")]
+    if (error := _unstorable(row, obj)) is not None:
+        return None, [error]
     errors: list[RowError] = []
     event_id = obj.get("id")
-    if isinstance(event_id, str) and event_id.strip().isdigit():
+    if isinstance(event_id, str) and event_id.strip().isascii() and event_id.strip().isdigit():
         event_id = int(event_id)
     if event_id is None:
         errors.append(RowError(row, "id", "saknas."))
@@ -288,6 +364,10 @@ def check_event(row: int, obj: Any) -> tuple[EventData | None, list[RowError]]:
             errors.append(
                 RowError(row, "datetime", f"{published_text!r} är ingen tid; väntade t.ex. 2026-08-22 9:48:12 +02:00.")
             )
+        elif published_at < _EARLIEST_PUBLISHED:
+            errors.append(RowError(row, "datetime", f"{published_text!r} ligger före 1970."))
+        elif published_at > timezone.now() + _CLOCK_SKEW:
+            errors.append(RowError(row, "datetime", f"{published_text!r} ligger i framtiden."))
     name = _text(obj, "name", row, errors, required=True)
     type_ = _text(obj, "type", row, errors, required=True)
     summary = _text(obj, "summary", row, errors, required=False)
@@ -300,6 +380,14 @@ def check_event(row: int, obj: Any) -> tuple[EventData | None, list[RowError]]:
         errors.append(RowError(row, "location", "ska vara ett objekt med name och gps."))
     else:
         location_name = _text(location, "name", row, errors, required=True, label="location.name")
+        if len(location_name.strip()) > _COUNTY_MAX and place_key(location_name).endswith(" län"):
+            errors.append(
+                RowError(
+                    row,
+                    "location.name",
+                    f"är för långt för ett län ({len(location_name)} tecken, högst {_COUNTY_MAX}).",
+                )
+            )
     if errors:
         if isinstance(event_id, int) and not isinstance(event_id, bool):
             errors = [RowError(e.row, e.field, f"{e.message} (händelse {event_id})") for e in errors]
@@ -566,7 +654,9 @@ def polisen_import(
                 counts.summaries += 1
             else:
                 counts.notices += 1
-        if previous is not None and _api_view(previous.raw) == _api_view(event.raw):
+        # An event whose raw text gallring has deleted ({}) is kept as it stands: importing an archived copy again
+        # must not bring back text that was redacted or removed.
+        if previous is not None and (not previous.raw or _api_view(previous.raw) == _api_view(event.raw)):
             summary.unchanged += 1
             continue
         coordinates = None

@@ -7,6 +7,7 @@ writes nothing and the record says why.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import traceback
@@ -15,11 +16,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from samverkan.accounts.models import User
-from samverkan.imports.base import ImportFailed
+from samverkan.audit import services as audit
+from samverkan.imports.base import ImportFailed, RowError
 from samverkan.imports.models import ImportRecord, ImportStatus
 from samverkan.imports.registry import importer_for
 
@@ -72,7 +74,11 @@ def import_record_start(*, record: ImportRecord, dry_run: bool) -> None:
     if getattr(settings, "SAMVERKAN_IMPORTS_SYNC", False):
         import_record_run(record.pk)
         return
-    threading.Thread(target=_run_in_thread, args=(record.pk,), daemon=True, name=f"import-{record.pk}").start()
+    # In the request's context, so the audit log knows where the confirmation came from.
+    context = contextvars.copy_context()
+    threading.Thread(
+        target=context.run, args=(_run_in_thread, record.pk), daemon=True, name=f"import-{record.pk}"
+    ).start()
 
 
 def _run_in_thread(record_id: int) -> None:
@@ -98,6 +104,11 @@ def import_record_run(record_id: int) -> ImportRecord:
             ImportRecord.objects.filter(pk=record_id).update(processed=done, total=total)
 
     try:
+        if not record.stored_path or not Path(record.stored_path).exists():
+            # Gallring deletes an upload's file after its period; a check older than that cannot be confirmed.
+            raise ImportFailed(
+                [RowError(None, None, "Filen finns inte längre (gallrad). Ladda upp den igen och kontrollera den.")]
+            )
         summary = importer.run(
             Path(record.stored_path),
             user=record.user,
@@ -121,5 +132,8 @@ def import_record_run(record_id: int) -> ImportRecord:
         record.processed = summary.total
         record.total = summary.total
     record.finished_at = timezone.now()
-    record.save()
+    with transaction.atomic():
+        record.save()
+        if record.status == ImportStatus.DONE:
+            audit.record_import(kind=record.kind, counts=record.summary, via="web", obj=record, actor=record.user)
     return record

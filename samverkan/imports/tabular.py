@@ -60,6 +60,9 @@ EARLIEST_YEAR = 1970
 # Excel keeps a time without a date as a fraction of a day counted from 1899-12-30.
 EXCEL_TIME_YEAR = 1900
 MAX_EXTERNAL_ID = 200
+NUL_MESSAGE = "cellen innehåller ett nolltecken (\\x00), som inte kan sparas – kanske en binärfil eller fel kodning"
+# The report form and the API take at most this many persons; the column itself overflows past 2**31.
+MAX_PERSONS = 10_000
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -273,7 +276,8 @@ _TIME_PART = r"\d{1,2}[:.]\d{2}(?:[:.]\d{2}(?:[.,]\d+)?)?"
 _TIME = re.compile(r"(?:kl\.?\s*)?(\d{1,2})[:.](\d{2})(?:[:.](\d{2})(?:[.,]\d+)?)?", re.IGNORECASE)
 _TIME_COMPACT = re.compile(r"(?:kl\.?\s*)?(\d{2})(\d{2})", re.IGNORECASE)
 # A date, then optionally a time after a space, "T" or "kl": the lazy date part finds the first split that works.
-_DATETIME = re.compile(rf"(.+?)(?:(?:\s+|T)(?:kl\.?\s*)?({_TIME_PART}))?", re.IGNORECASE)
+# DOTALL: a cell can hold a line break, and the pattern must still match any non-empty text.
+_DATETIME = re.compile(rf"(.+?)(?:(?:\s+|T)(?:kl\.?\s*)?({_TIME_PART}))?", re.IGNORECASE | re.DOTALL)
 
 TRUE_WORDS = frozenset({"ja", "j", "x", "1", "true", "sant", "yes", "y"})
 FALSE_WORDS = frozenset({"nej", "n", "0", "false", "falskt", "no", "", "-"})
@@ -377,6 +381,8 @@ def persons_of(value: Any) -> int | None:
         number = math.nan
     if not number.is_integer() or number < 0:
         raise BadValue(f"ogiltigt antal personer {text!r} – ange ett heltal")
+    if number > MAX_PERSONS:
+        raise BadValue(f"orimligt antal personer {text!r} – högst {MAX_PERSONS}")
     return int(number)
 
 
@@ -803,7 +809,9 @@ class _RowChecker:
                 problems.append(("time", str(exc)))
         start = dt.datetime.combine(day, clock or dt.time(0), tzinfo=STOCKHOLM)
         if start > self.now_limit:
+            # Nothing more to check; an end on the day after 9999-12-31 would not even be a date.
             problems.append(("date", f"tidpunkten {_cell_text(raw)!r} ligger i framtiden"))
+            return None
         end = self.end(row, day, start, clock is None, problems)
         # In UTC, because Python never finds an aware time in the hour the clocks skip or repeat equal to the same
         # instant read back from the database in another zone, which would make unchanged rows look changed.
@@ -995,6 +1003,12 @@ def _check_rows(table: Table, idx: dict[str, int], context: _Context, progress: 
                 f"raden har {len(row)} fält men rubrikraden {width} – kanske en text med skiljetecknet i sig, "
                 "utan citattecken",
             )
+            continue
+        if (is_csv and "\x00" in "".join(row)) or (not is_csv and any(isinstance(v, str) and "\x00" in v for v in row)):
+            # Python's csv module reads NUL since 3.11, and PostgreSQL stores no text with it.
+            for i, value in enumerate(row):
+                if isinstance(value, str) and "\x00" in value:
+                    out.reject(number, table.header[i] if i < width and table.header[i] else None, NUL_MESSAGE)
             continue
         problems: list[tuple[str | None, str]] = []
         checked = checker.check(number, row, problems)
