@@ -356,7 +356,8 @@ def meeting_search(*, user: User, query: str = "") -> QuerySet[Meeting]:
     """The meetings the user may read, the latest first; with ``query`` only those whose title or a decision
     contains it (case-insensitive)."""
     meetings = meetings_visible_to(user).select_related("municipality", "agreement")
-    query = (query or "").strip()
+    # PostgreSQL cannot compare text with NUL in it; no title holds one.
+    query = (query or "").replace("\x00", "").strip()
     if query:
         matching = Decision.objects.filter(text__icontains=query).values("meeting_id")
         meetings = meetings.filter(Q(title__icontains=query) | Q(pk__in=matching))

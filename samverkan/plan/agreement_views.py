@@ -25,6 +25,7 @@ from samverkan.accounts.access import (
     agreements_visible_to,
     plan_municipality_ids,
 )
+from samverkan.audit.services import record_export
 from samverkan.core.csp import document_response
 from samverkan.incidents.models import FocusArea
 from samverkan.places.models import Municipality
@@ -184,6 +185,7 @@ def followup(request: HttpRequest, agreement_id: int) -> HttpResponse:
 @login_required
 def followup_pdf(request: HttpRequest, agreement_id: int) -> HttpResponse:
     agreement = access_agreement_by_id(request.user, agreement_id, Action.VIEW)
+    record_export(request, kind="followup_pdf", obj=agreement)
     response = HttpResponse(services.followup_pdf(agreement), content_type="application/pdf")
     name = f"uppfoljning-{agreement.municipality.name}-{agreement.period_start.year}-{agreement.period_end.year}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name.replace(" ", "-").lower()}"'

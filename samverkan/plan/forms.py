@@ -208,6 +208,12 @@ def describe_time_windows(windows: Iterable[dict[str, Any]]) -> list[str]:
 # --- the measure form ---------------------------------------------------------------------------------------------
 
 
+def _query_id(text: str) -> int | None:
+    """An id from a query string, or None: ASCII digits only (``int`` also reads "²" and other scripts' digits) and
+    small enough for the database's 64-bit keys, so a crafted link cannot make a lookup fail."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
 def _one_polygon(data: Any) -> Any:
     """A suggested place of several parts (grid cells touching only at a corner) becomes the outline around them:
     a measure has one drawn place."""
@@ -381,18 +387,18 @@ class MeasureForm(forms.Form):
         ``municipality``, ``start``, ``end``. What cannot be read is left out."""
         ids = set(municipality_ids)
         initial: dict[str, object] = {"start": timezone.localdate(), "status": MeasureStatus.PLANNED}
-        area_ids = [int(a) for a in query.getlist("area") if str(a).isdigit()]
+        area_ids = [i for i in map(_query_id, query.getlist("area")) if i is not None]
         areas = list(Area.objects.filter(pk__in=area_ids, municipality_id__in=ids, valid_to__isnull=True))
         if areas:
             initial["areas"] = [a.pk for a in areas]
             initial["municipality"] = areas[0].municipality_id
         municipality = query.get("municipality", "")
-        if municipality.isdigit() and int(municipality) in ids:
+        if _query_id(municipality) in ids:
             initial["municipality"] = int(municipality)
-        focus = query.get("focus", "")
+        focus = query.get("focus", "").replace("\x00", "")
         found = (
             FocusArea.objects.filter(active=True)
-            .filter(**({"pk": int(focus)} if focus.isdigit() else {"code": focus}))
+            .filter(**({"pk": _query_id(focus)} if focus.isdigit() else {"code": focus}))
             .first()
             if focus
             else None

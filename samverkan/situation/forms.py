@@ -113,12 +113,16 @@ class YearlyForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["municipality"].queryset = municipalities_visible_to(user, Action.VIEW)
+        # Drafting saves a picture, which readers of the steering group may not do.
+        municipalities = municipalities_visible_to(user, Action.EDIT)
+        self.fields["municipality"].queryset = municipalities.filter(
+            pk__in=[m.pk for m in municipalities if picture_views_allowed(user, m.pk, Action.EDIT)]
+        )
         self.fields["year"].initial = timezone.localdate().year - 1
 
     def clean(self):
         data = super().clean()
         municipality = data.get("municipality")
-        if municipality and data.get("view") not in picture_views_allowed(self.user, municipality.pk):
+        if municipality and data.get("view") not in picture_views_allowed(self.user, municipality.pk, Action.EDIT):
             self.add_error("view", _("You cannot see this view of the municipality."))
         return data

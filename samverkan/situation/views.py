@@ -20,16 +20,18 @@ from samverkan.accounts.access import (
     access_snapshot_by_id,
     can_see_pictures,
     municipalities_visible_to,
+    picture_views_allowed,
     snapshots_visible_to,
 )
 from samverkan.analysis.temporal import compare_to_baseline
+from samverkan.audit.services import record_export, record_restricted_list
 from samverkan.core.csp import document_response
 from samverkan.incidents.selectors import incidents_waiting_for_review, weekly_counts_by_focus_area
 from samverkan.places.models import Area, Municipality
 from samverkan.situation import render as charts
 from samverkan.situation.documents import snapshot_html, snapshot_pdf
 from samverkan.situation.forms import AnnotationForm, PictureForm, YearlyForm
-from samverkan.situation.models import Snapshot
+from samverkan.situation.models import Snapshot, View
 from samverkan.situation.selectors import picture_compute
 from samverkan.situation.services import snapshot_save
 from samverkan.situation.yearly import yearly_due, yearly_picture
@@ -51,6 +53,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         comparison = compare_to_baseline(row.current, list(row.previous_to_date))
         cards.append({"row": row, "comparison": comparison, "sparkline": [*row.previous_full, row.current]})
     iso = week_start.isocalendar()
+    recent = list(incidents_waiting_for_review(request.user).select_related("category")[:5])
+    record_restricted_list(request, recent)
     context = {
         "cards": cards,
         "iso_year": iso.year,
@@ -60,7 +64,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "days_elapsed": days_elapsed,
         "baseline_weeks": BASELINE_WEEKS,
         "waiting": incidents_waiting_for_review(request.user).count(),
-        "recent": incidents_waiting_for_review(request.user).select_related("category")[:5],
+        "recent": recent,
         "yearly": _yearly_reminders(request.user),
     }
     return render(request, "situation/dashboard.html", context)
@@ -75,7 +79,9 @@ def _yearly_reminders(user) -> list[dict]:
     for municipality in municipalities_visible_to(user, Action.VIEW).filter(geometry__isnull=False):
         due = yearly_due(municipality)
         if due["overdue"] or (due["due"] and due["due"] <= soon):
-            reminders.append({"municipality": municipality, **due})
+            # The steering group is reminded too, but only those who may save a picture are offered to draft it.
+            can_draft = bool(picture_views_allowed(user, municipality.pk, Action.EDIT))
+            reminders.append({"municipality": municipality, "can_draft": can_draft, **due})
     return reminders
 
 
@@ -163,10 +169,11 @@ def picture(request: HttpRequest) -> HttpResponse:
             area_id=data["area"].pk if data.get("area") else None,
             view=data["view"],
         )
-        token = _keep(request, picture)
-        areas = _areas_of(picture)
         context.update(_picture_context(picture))
-        context["annotation"] = AnnotationForm(initial={"token": token}, areas=areas)
+        # Readers of the steering group read pictures; saving one is for those who edit.
+        if data["view"] in picture_views_allowed(request.user, data["municipality"].pk, Action.EDIT):
+            token = _keep(request, picture)
+            context["annotation"] = AnnotationForm(initial={"token": token}, areas=_areas_of(picture))
     return render(request, "situation/picture.html", context)
 
 
@@ -179,6 +186,8 @@ def picture_save(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("The picture is no longer available; build it again before saving."))
         return redirect("situation:picture")
     picture = kept[token]
+    if picture["view"] not in picture_views_allowed(request.user, picture["municipality"]["id"], Action.EDIT):
+        raise PermissionDenied
     areas = _areas_of(picture)
     form = AnnotationForm(request.POST, areas=areas)
     if not form.is_valid():
@@ -211,7 +220,8 @@ def _versions(snapshot):
 @login_required
 def snapshot_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
     snapshot = access_snapshot_by_id(request.user, snapshot_id)
-    context = {"snapshot": snapshot, "versions": _versions(snapshot)}
+    may_edit = snapshots_visible_to(request.user, Action.EDIT).filter(pk=snapshot.pk).exists()
+    context = {"snapshot": snapshot, "versions": _versions(snapshot), "may_edit": may_edit}
     return render(request, "situation/snapshot_detail.html", context)
 
 
@@ -226,6 +236,7 @@ def snapshot_document(request: HttpRequest, snapshot_id: int) -> HttpResponse:
 @login_required
 def snapshot_pdf_view(request: HttpRequest, snapshot_id: int) -> HttpResponse:
     snapshot = access_snapshot_by_id(request.user, snapshot_id)
+    record_export(request, kind="snapshot_pdf", obj=snapshot, restricted=snapshot.view == View.POLICE)
     response = HttpResponse(snapshot_pdf(snapshot), content_type="application/pdf")
     name = f"lagesbild-{snapshot.municipality.name}-{snapshot.period_label}-v{snapshot.number}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name.replace(" ", "-").lower()}"'
@@ -236,7 +247,7 @@ def snapshot_pdf_view(request: HttpRequest, snapshot_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def snapshot_edit(request: HttpRequest, snapshot_id: int) -> HttpResponse:
     """Edit the texts and ratings of a saved picture: the result is a new version; the figures stay frozen."""
-    previous = access_snapshot_by_id(request.user, snapshot_id)
+    previous = access_snapshot_by_id(request.user, snapshot_id, Action.EDIT)
     areas = _areas_of(previous.picture)
     initial = {"token": "frozen", "assessment": previous.assessment, "decisions": previous.decisions}
     for rating in previous.ratings:
