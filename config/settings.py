@@ -41,7 +41,14 @@ if ENVIRONMENT not in {"development", "production"}:
 PRODUCTION = ENVIRONMENT == "production"
 
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
+# The key comes from the environment, or from a file that only the service can read (SECRET_KEY_FILE, e.g. a
+# systemd credential), so it never has to sit in a unit file or the process list.
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY and os.environ.get("SECRET_KEY_FILE"):
+    try:
+        SECRET_KEY = Path(os.environ["SECRET_KEY_FILE"]).read_text().strip()
+    except OSError as exc:
+        raise ImproperlyConfigured(f"SECRET_KEY_FILE cannot be read: {exc}") from exc
 if PRODUCTION:
     if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set in production (SAMVERKAN_ENV=production)")
@@ -92,7 +99,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "samverkan.audit.middleware.AuditContextMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "samverkan.accounts.middleware.LoginPolicyMiddleware",
     "samverkan.core.middleware.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -125,6 +134,8 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'samverkan.sqlite3'}",
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        # A kept connection is checked before a request uses it, so one that died (a database restart) is replaced.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -174,8 +185,10 @@ MEDIA_URL = "/media/"
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
 # Sessions: a session ends after SESSION_IDLE_SECONDS without a request (default 2 hours; every request renews
-# it), and at the latest when the browser closes.
+# it), SESSION_MAX_AGE_SECONDS after the log-in however busy (default 10 hours; samverkan.accounts.middleware), and at
+# the latest when the browser closes.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(60 * 60 * 2)))
+SAMVERKAN_SESSION_MAX_AGE_SECONDS = int(os.environ.get("SESSION_MAX_AGE_SECONDS", str(60 * 60 * 10)))
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -221,6 +234,7 @@ SAMVERKAN_LOGIN_RATE = os.environ.get("SAMVERKAN_LOGIN_RATE", "20/300")
 SAMVERKAN_REPORT_RATE = os.environ.get("SAMVERKAN_REPORT_RATE", "60/600")
 SAMVERKAN_EXPORT_RATE = os.environ.get("SAMVERKAN_EXPORT_RATE", "30/600")
 SAMVERKAN_IMPORT_RATE = os.environ.get("SAMVERKAN_IMPORT_RATE", "30/600")
+SAMVERKAN_MAP_RATE = os.environ.get("SAMVERKAN_MAP_RATE", "300/600")
 
 # Content-Security-Policy: no inline script anywhere, inline styles only in the standalone documents (by hash).
 # Base-map tiles are the one outside source, when configured.
@@ -267,6 +281,45 @@ SAMVERKAN_OTP_REQUIRED = env_bool("SAMVERKAN_OTP_REQUIRED", True)
 if PRODUCTION and not SAMVERKAN_OTP_REQUIRED:
     raise ImproperlyConfigured("SAMVERKAN_OTP_REQUIRED cannot be off in production (SAMVERKAN_ENV=production)")
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Samverkan")
+# Each wrong code doubles the wait before a device checks the next one (1, 2, 4, … seconds); the views also count
+# wrong codes as failed log-ins for axes. Admins see neither keys nor QR codes of users' devices.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Single sign-on through a municipal identity provider (OpenID Connect), off by default. It never creates users: it
+# logs in the one active user with the provider's e-mail address (samverkan.accounts.oidc). Users who need a second
+# factor still enter a code from their own app afterwards; the provider's MFA does not replace it, because a
+# django-otp session can only be verified by one of our devices.
+SAMVERKAN_OIDC_ENABLED = env_bool("SAMVERKAN_OIDC_ENABLED", False)
+# The provider's name on the log-in button ("Log in with <name>"); empty: a general wording.
+SAMVERKAN_OIDC_NAME = os.environ.get("SAMVERKAN_OIDC_NAME", "")
+if SAMVERKAN_OIDC_ENABLED:
+    _OIDC_REQUIRED = [
+        "OIDC_RP_CLIENT_ID",
+        "OIDC_RP_CLIENT_SECRET",
+        "OIDC_OP_AUTHORIZATION_ENDPOINT",
+        "OIDC_OP_TOKEN_ENDPOINT",
+        "OIDC_OP_USER_ENDPOINT",
+        "OIDC_OP_JWKS_ENDPOINT",
+    ]
+    _oidc_missing = [name for name in _OIDC_REQUIRED if not os.environ.get(name)]
+    if _oidc_missing:
+        raise ImproperlyConfigured(f"SAMVERKAN_OIDC_ENABLED needs {', '.join(_oidc_missing)}")
+    OIDC_RP_CLIENT_ID = os.environ["OIDC_RP_CLIENT_ID"]
+    OIDC_RP_CLIENT_SECRET = os.environ["OIDC_RP_CLIENT_SECRET"]
+    OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ["OIDC_OP_AUTHORIZATION_ENDPOINT"]
+    OIDC_OP_TOKEN_ENDPOINT = os.environ["OIDC_OP_TOKEN_ENDPOINT"]
+    OIDC_OP_USER_ENDPOINT = os.environ["OIDC_OP_USER_ENDPOINT"]
+    OIDC_OP_JWKS_ENDPOINT = os.environ["OIDC_OP_JWKS_ENDPOINT"]
+    OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
+    OIDC_RP_SCOPES = "openid email"
+    OIDC_CREATE_USER = False
+    OIDC_USE_PKCE = True
+    OIDC_TIMEOUT = 15
+    LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/"
+    INSTALLED_APPS.append("mozilla_django_oidc")
+    AUTHENTICATION_BACKENDS.append("samverkan.accounts.oidc.MunicipalOIDCBackend")
 
 # Base-map tiles: an empty value draws no tiles; pages then show our own area outlines only, which keeps the
 # product usable offline.
@@ -324,5 +377,7 @@ LOGGING = {
         # Django's own request warnings repeat the full path with its query string; our request log replaces them.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        # Failed log-ins are in axes' own table; its info lines would repeat every successful log-in.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -21,8 +21,12 @@ urlpatterns = [
     path("plan/", include("samverkan.plan.urls")),
     path("overenskommelse/", include("samverkan.plan.agreement_urls")),
     path("oppet/", include("samverkan.public.urls")),
+    path("granskning/", include("samverkan.audit.urls")),
     path("", include("samverkan.situation.urls")),
 ]
+
+if settings.SAMVERKAN_OIDC_ENABLED:
+    urlpatterns.insert(0, path("oidc/", include("mozilla_django_oidc.urls")))
 
 if settings.DEBUG:
     from django.conf.urls.static import static

@@ -269,7 +269,9 @@ def test_number_of_queries_does_not_grow_with_rows(world, django_assert_max_num_
         [Incident.areas.through(incident_id=i.pk, area_id=centrum.pk) for i in made]
     )
     client = client_for(world.users["kommun_samordnare"])
-    with django_assert_max_num_queries(8):
+    # Three or four of these record the export in the audit log: its count, the chain's last event, the insert, and on
+    # PostgreSQL the lock that keeps the chain from forking.
+    with django_assert_max_num_queries(13):
         response = client.get(reverse(name), {"status": "new"})
         data = body(response)
     assert data.count(b"Centrum") == count

@@ -126,6 +126,11 @@ def test_yearly_draft_and_reminder(world, reports):
     client = client_for(world, "kommun_samordnare")
     dashboard = client.get(reverse("situation:dashboard"))
     assert [r["municipality"] for r in dashboard.context["yearly"]] == [world.ystad]  # none yet: overdue
+    assert reverse("situation:yearly") in dashboard.content.decode()
+    # The steering group is reminded as well, without the offer to draft what it may not save.
+    reader_dashboard = client_for(world, "kommun_lasare").get(reverse("situation:dashboard"))
+    assert [r["can_draft"] for r in reader_dashboard.context["yearly"]] == [False]
+    assert reverse("situation:yearly") not in reader_dashboard.content.decode()
     response = client.post(
         reverse("situation:yearly"), {"municipality": world.ystad.pk, "year": 2026, "view": "shared"}
     )
