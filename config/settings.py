@@ -184,12 +184,11 @@ MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
-# Sessions: a session ends after SESSION_IDLE_SECONDS without a request (default 2 hours; every request renews
-# it), SESSION_MAX_AGE_SECONDS after the log-in however busy (default 10 hours; samverkan.accounts.middleware), and at
-# the latest when the browser closes.
+# Sessions end after SESSION_IDLE_SECONDS without a request (default 2 hours; requests renew the session at most once
+# a minute), SESSION_MAX_AGE_SECONDS after the log-in however busy (default 10 hours), and at the latest when the
+# browser closes. Both are enforced in samverkan.accounts.middleware.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(60 * 60 * 2)))
 SAMVERKAN_SESSION_MAX_AGE_SECONDS = int(os.environ.get("SESSION_MAX_AGE_SECONDS", str(60 * 60 * 10)))
-SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

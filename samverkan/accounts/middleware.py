@@ -30,6 +30,8 @@ from django_htmx.http import HttpResponseClientRedirect
 from samverkan.accounts.otp import has_authenticator, needs_second_factor
 
 LOGIN_AT_SESSION_KEY = "samverkan_login_at"
+RENEWED_AT_SESSION_KEY = "samverkan_renewed_at"
+SESSION_RENEW_SECONDS = 60
 
 # Views an unverified user may reach: the ways in and out, and the pages that carry nothing of the product's data.
 OPEN_TO_UNVERIFIED = frozenset(
@@ -87,8 +89,15 @@ class LoginPolicyMiddleware:
         # Sessions from before this policy have no log-in time; their lifetime counts from their first request.
         session = getattr(request, "session", None)
         user = getattr(request, "user", None)
-        if session is not None and user is not None and user.is_authenticated and LOGIN_AT_SESSION_KEY not in session:
-            session[LOGIN_AT_SESSION_KEY] = int(time.time())
+        if session is not None and user is not None and user.is_authenticated:
+            now = int(time.time())
+            if LOGIN_AT_SESSION_KEY not in session:
+                session[LOGIN_AT_SESSION_KEY] = now
+            # The idle limit (SESSION_COOKIE_AGE) runs from the session's last save. Saving on every request would
+            # write the session row for each map tile and htmx fragment, and a request still running when the user
+            # logs out elsewhere would then fail; renewing once a minute keeps the limit to the minute.
+            elif now - session.get(RENEWED_AT_SESSION_KEY, 0) >= SESSION_RENEW_SECONDS:
+                session[RENEWED_AT_SESSION_KEY] = now
         return response
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:

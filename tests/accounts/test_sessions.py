@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.conf import settings as django_settings
 from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
@@ -37,7 +38,8 @@ def logged_in(client: Client) -> bool:
 
 def test_the_defaults():
     assert django_settings.SESSION_COOKIE_AGE == 2 * 60 * 60
-    assert django_settings.SESSION_SAVE_EVERY_REQUEST
+    # Renewed by the log-in policy at most once a minute, not by a write on every request.
+    assert not django_settings.SESSION_SAVE_EVERY_REQUEST
     assert django_settings.SAMVERKAN_SESSION_MAX_AGE_SECONDS == 10 * 60 * 60
 
 
@@ -141,3 +143,17 @@ def test_a_password_change_ends_the_other_sessions_but_not_this_one(world):
     response = elsewhere.get("/reports/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_requests_renew_the_session_at_most_once_a_minute(world, clock):
+    client = Client()
+    client.force_login(world.users["kommun_samordnare"])
+    client.get("/")
+    key = client.session.session_key
+    first = Session.objects.get(session_key=key).expire_date
+    clock.shift(dt.timedelta(seconds=30))
+    client.get("/")
+    assert Session.objects.get(session_key=key).expire_date == first
+    clock.shift(dt.timedelta(seconds=31))
+    client.get("/")
+    assert Session.objects.get(session_key=key).expire_date == first + dt.timedelta(seconds=61)

@@ -129,9 +129,6 @@ def _generous_rate_limits(settings):
     settings.SAMVERKAN_OPEN311_READ_RATE = "100000/60"
     settings.SAMVERKAN_OPEN311_RATE = "100000/60"
     settings.SAMVERKAN_PUBLIC_REPORT_RATE = "100000/60"
-    # Renewing every session on every request is about idle time-outs (tests/accounts/test_sessions.py), not about
-    # who sees what; the crawl is faster without thousands of session writes.
-    settings.SESSION_SAVE_EVERY_REQUEST = False
     cache.clear()
     yield
     cache.clear()
