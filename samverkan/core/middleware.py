@@ -114,15 +114,21 @@ class RequestLogMiddleware:
             return response
         match = getattr(request, "resolver_match", None)
         user = getattr(request, "user", None)
+        route = match.route if match is not None else "(unresolved)"
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
         request_log.info(
-            "request",
+            "%s /%s %s %.1f ms",
+            request.method,
+            route,
+            response.status_code,
+            duration_ms,
             extra={
                 "event": "request",
                 "method": request.method,
-                "route": match.route if match is not None else "(unresolved)",
+                "route": route,
                 "view": match.view_name if match is not None else "",
                 "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "duration_ms": duration_ms,
                 "user_id": user.pk if user is not None and user.is_authenticated else None,
             },
         )

@@ -180,10 +180,18 @@ def test_an_htmx_request_loads_the_code_page_as_a_whole_page(world, unverified_s
     assert response["HX-Redirect"] == reverse("accounts:otp_enrol") + "?next=%2Freports%2F"
 
 
+def test_the_menu_is_hidden_until_the_code_is_entered(world, unverified_sessions):
+    client = Client()
+    client.force_login(world.users["polis_analytiker"])
+    page = client.get(reverse("accounts:otp_enrol")).content.decode()
+    assert reverse("incidents:list") not in page and reverse("accounts:logout") in page
+
+
 def test_users_who_do_not_need_it_are_not_held(world, unverified_sessions):
     client = Client()
     client.force_login(world.users["kommun_samordnare"])
-    assert client.get(reverse("situation:dashboard")).status_code == 200
+    dashboard = client.get(reverse("situation:dashboard"))
+    assert dashboard.status_code == 200 and reverse("incidents:list") in dashboard.content.decode()
     # The two-factor pages send them on.
     response = client.get(reverse("accounts:otp_verify") + "?next=/reports/")
     assert response.status_code == 302 and response["Location"] == "/reports/"
