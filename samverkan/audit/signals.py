@@ -12,9 +12,11 @@ from typing import Any
 
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from samverkan.accounts.models import ApiToken, Membership, User
-from samverkan.audit.models import AuditAction
+from samverkan.audit.models import AuditAction, ObjectType
 from samverkan.audit.services import record
 from samverkan.incidents.models import Incident, Sensitivity
 
@@ -236,4 +238,26 @@ def token_post_delete(sender, instance: ApiToken, **kwargs) -> None:
         obj=instance,
         organisation_ids=_organisations_of(instance.user_id),
         details={"user_id": instance.user_id, "deleted": True},
+    )
+
+
+# --- second factors ---------------------------------------------------------------------------------------------
+
+
+@receiver(post_delete, sender=TOTPDevice, dispatch_uid="audit_totp_post_delete")
+@receiver(post_delete, sender=StaticDevice, dispatch_uid="audit_static_post_delete")
+def second_factor_post_delete(sender, instance, **kwargs) -> None:
+    # Removing a user's devices (a lost phone, the admin action, a move to a new phone) lowers the protection of an
+    # account that sees police-only data until the user sets up again: it is a change of the user's access.
+    record(
+        AuditAction.USER_CHANGED,
+        object_type=ObjectType.USER,
+        object_id=instance.user_id,
+        organisation_ids=_organisations_of(instance.user_id),
+        details={
+            "user_id": instance.user_id,
+            "username": _username(instance.user_id),
+            "fields": ["second_factor"],
+            "second_factor": ["removed", sender._meta.model_name],
+        },
     )

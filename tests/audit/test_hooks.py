@@ -12,6 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from samverkan.accounts.models import ApiToken, Membership, Role, User
 from samverkan.incidents.models import Category, Incident, Sensitivity
@@ -365,6 +367,20 @@ def test_user_changes_name_the_watched_fields_and_never_the_password(world, sinc
     user.delete()
     assert [e.action for e in since.all()] == ["membership_removed", "user_deleted"]
     assert since.one("user_deleted").organisations == [world.kommun.pk]
+
+
+def test_removing_a_users_second_factor_is_recorded(world, since):
+    user = world.users["polis_analytiker"]
+    TOTPDevice.objects.create(user=user, name="telefon", confirmed=True)
+    StaticDevice.objects.create(user=user, name="reservkoder", confirmed=True)
+    since.reset()
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    events = since.all()
+    assert [e.action for e in events] == ["user_changed", "user_changed"]
+    assert [e.details["second_factor"] for e in events] == [["removed", "totpdevice"], ["removed", "staticdevice"]]
+    assert all((e.object_type, e.object_id) == ("user", user.pk) for e in events)
+    assert events[0].organisations == [world.polis.pk]
 
 
 def test_user_changes_in_the_admin_carry_the_admin_and_address(world, since):
